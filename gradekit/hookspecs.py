@@ -1,0 +1,36 @@
+"""The hooks a plugin implements: empty functions whose docstrings are the contract."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .registry import Registry
+
+PROJECT = "gradekit"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def gradekit_register(registry: Registry) -> None:
+    """Register this plugin's components by kind and name.
+
+    ``registry`` has one dict-like section per kind: ``layers``, ``activations``,
+    ``losses``, ``initializers``, ``optimizers``, ``schedules``, ``penalties``,
+    ``transforms``, ``early_stopping`` and ``preprocessors``. Put a class (or any
+    callable that builds a component) under the name the assignment asks for::
+
+        @gradekit.hookimpl
+        def gradekit_register(registry):
+            registry.activations["relu"] = ReLU
+            registry.optimizers["adam"] = Adam
+
+    The grader builds each component by calling it with the hyperparameters of the
+    check as keyword arguments (``Adam(lr=0.01)``), so constructors take the names the
+    component reference documents, with the same defaults. Instances follow the protocol
+    of their kind (``gradekit.components``). A name may be registered once per plugin.
+    Register only: do no work at import time and keep no global state.
+    """

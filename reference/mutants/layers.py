@@ -1,0 +1,227 @@
+"""Known-buggy layers: each subclass changes one step of a reference layer, as students do.
+
+``MUTANTS`` lists them with the misconception the grader names when a submission matches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..layers import BatchNorm, DropConnect, Dropout, Linear, VanillaDropout
+from . import Mutant
+
+
+class LinearBiasGradMean(Linear):
+    """Linear whose bias gradient is the batch mean of dy instead of its sum."""
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Like Linear, but ``db = dy.mean(0)``."""
+        dx = super().backward(dout)
+        self.grads["b"] = np.asarray(dout, dtype=np.float64).mean(axis=0)
+        return dx
+
+
+class LinearWeightGradAveraged(Linear):
+    """Linear whose weight gradient divides by the batch size: ``dW = x.T @ dy / N``."""
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Like Linear, but ``dW = x.T @ dy / N``."""
+        dx = super().backward(dout)
+        self.grads["W"] = self.grads["W"] / np.shape(dout)[0]
+        return dx
+
+
+class BatchNormUnbiasedVariance(BatchNorm):
+    """BatchNorm that normalizes with the unbiased batch variance (divide by N - 1)."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Like BatchNorm, but ``var_B = x.var(0, ddof=1)`` in training."""
+        if not training:
+            return super().forward(x, training=False)
+        x = np.asarray(x, dtype=np.float64)
+        mean, var = x.mean(axis=0), x.var(axis=0, ddof=1)
+        m = self.momentum
+        self.running_mean = (1 - m) * self.running_mean + m * mean
+        self.running_var = (1 - m) * self.running_var + m * var
+        inv = 1.0 / np.sqrt(var + self.eps)
+        xhat = (x - mean) * inv
+        self._cache = (xhat, inv, True)
+        return self.params["gamma"] * xhat + self.params["beta"]
+
+
+class BatchNormRunningStatsInTrain(BatchNorm):
+    """BatchNorm that normalizes with the running statistics in training mode too."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Update the running statistics, then normalize with them as in evaluation."""
+        x = np.asarray(x, dtype=np.float64)
+        if training:
+            m = self.momentum
+            self.running_mean = (1 - m) * self.running_mean + m * x.mean(axis=0)
+            self.running_var = (1 - m) * self.running_var + m * x.var(axis=0)
+        return super().forward(x, training=False)
+
+
+class BatchNormBackwardNoStatPaths(BatchNorm):
+    """BatchNorm whose backward ignores the mean and variance paths: ``dx = dy gamma inv``."""
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Fill the parameter gradients; return ``dy * gamma * inv`` as if mu, var were fixed."""
+        super().backward(dout)
+        _, inv, _ = self._cache
+        return np.asarray(dout, dtype=np.float64) * self.params["gamma"] * inv
+
+
+class DropoutNoRescale(Dropout):
+    """Inverted dropout that forgets the 1/p rescale: ``mask = (u < p)``, identity at test."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Return ``x * (u < p)`` (training) or ``x`` (evaluation)."""
+        x = np.asarray(x, dtype=np.float64)
+        if training:
+            self._mask = (self.rng.random(x.shape) < self.p).astype(np.float64)
+        else:
+            self._mask = np.ones_like(x)
+        return x * self._mask
+
+
+class DropoutPIsDrop(Dropout):
+    """Inverted dropout that reads p as the drop probability, as torch does."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Return ``x * mask`` with ``mask = (u < 1 - p) / (1 - p)`` in training."""
+        x = np.asarray(x, dtype=np.float64)
+        keep = 1.0 - self.p
+        self._mask = (self.rng.random(x.shape) < keep) / keep if training else np.ones_like(x)
+        return x * self._mask
+
+
+class VanillaDropoutNoTestScale(VanillaDropout):
+    """Vanilla dropout that forgets to scale by p at test time."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Return ``x * (u < p)`` (training) or ``x`` unscaled (evaluation)."""
+        if training:
+            return super().forward(x, training=True)
+        x = np.asarray(x, dtype=np.float64)
+        self._mask = np.ones_like(x)
+        return x * self._mask
+
+
+class DropConnectMasksUnits(DropConnect):
+    """DropConnect that drops output units (dropout after the product) instead of weights."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Return ``(x @ W) * m + b`` with a unit mask m of shape (N, Dout) in training."""
+        self._x = np.asarray(x, dtype=np.float64)
+        h = self._x @ self.params["W"]
+        if training:
+            self._mask = (self.rng.random(h.shape) < self.p).astype(np.float64)
+        else:
+            self._mask = np.full_like(h, self.p)
+        return h * self._mask + self.params["b"]
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Backpropagate through the unit mask: ``dW = x.T @ (dy * m)``."""
+        dy = np.asarray(dout, dtype=np.float64)
+        dh = dy * self._mask
+        self.grads = {"W": self._x.T @ dh, "b": dy.sum(axis=0)}
+        return dh @ self.params["W"].T
+
+
+class DropConnectNoTestScale(DropConnect):
+    """DropConnect that uses the full weights W at test time instead of p W."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Like DropConnect in training; ``x @ W + b`` in evaluation."""
+        if training:
+            return super().forward(x, training=True)
+        self._x = np.asarray(x, dtype=np.float64)
+        self._mask = np.ones_like(self.params["W"])
+        return self._x @ self.params["W"] + self.params["b"]
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant(
+        "linear_bias_grad_mean",
+        "layers",
+        "linear",
+        LinearBiasGradMean,
+        "The bias gradient averages dy over the batch (db = mean(dy)) although b is added to "
+        "every example, so db is the sum over the batch (the loss already did the averaging).",
+    ),
+    Mutant(
+        "linear_weight_grad_averaged",
+        "layers",
+        "linear",
+        LinearWeightGradAveraged,
+        "The weight gradient is divided by the batch size (dW = x^T dy / N), averaging twice: "
+        "the loss's gradient already carries the 1/N, so dW = x^T dy.",
+    ),
+    Mutant(
+        "batchnorm_unbiased_variance",
+        "layers",
+        "batchnorm",
+        BatchNormUnbiasedVariance,
+        "Batchnorm normalizes with the unbiased batch variance (divide by N - 1); the lecture's "
+        "algorithm uses the biased one (divide by N), so xhat has variance (N - 1)/N, not 1.",
+    ),
+    Mutant(
+        "batchnorm_running_stats_in_train",
+        "layers",
+        "batchnorm",
+        BatchNormRunningStatsInTrain,
+        "Batchnorm normalizes with the running averages during training; training must use "
+        "the mini-batch mean and variance, and the running ones only at test time.",
+    ),
+    Mutant(
+        "batchnorm_backward_no_stat_paths",
+        "layers",
+        "batchnorm",
+        BatchNormBackwardNoStatPaths,
+        "Batchnorm's backward treats the batch mean and variance as constants "
+        "(dx = dy gamma / sqrt(var + eps)); they depend on x, so dx needs the compact formula "
+        "with the sum(dxhat) and xhat sum(dxhat xhat) terms.",
+    ),
+    Mutant(
+        "dropout_no_rescale",
+        "layers",
+        "dropout",
+        DropoutNoRescale,
+        "Inverted dropout without dividing the mask by p: the training output shrinks to p "
+        "times its expectation while test time uses no scaling.",
+    ),
+    Mutant(
+        "dropout_p_is_drop",
+        "layers",
+        "dropout",
+        DropoutPIsDrop,
+        "Dropout reads p as the probability of dropping a unit (torch's convention); in the "
+        "lecture p is the probability of keeping it.",
+    ),
+    Mutant(
+        "vanilla_dropout_no_test_scale",
+        "layers",
+        "vanilla_dropout",
+        VanillaDropoutNoTestScale,
+        "Vanilla dropout without scaling by p at test time: test activations are 1/p times "
+        "larger than their training expectation.",
+    ),
+    Mutant(
+        "dropconnect_masks_units",
+        "layers",
+        "dropconnect",
+        DropConnectMasksUnits,
+        "DropConnect drops output units like dropout; it must drop individual weights, with a "
+        "Bernoulli mask of W's shape.",
+    ),
+    Mutant(
+        "dropconnect_no_test_scale",
+        "layers",
+        "dropconnect",
+        DropConnectNoTestScale,
+        "DropConnect uses the full weights at test time; each weight is kept with "
+        "probability p during training, so test time must use p W.",
+    ),
+)
+"""Every layer mutant, one misconception each."""
