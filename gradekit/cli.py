@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from .components import KINDS
@@ -33,6 +35,63 @@ def _list(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def submissions_in(paths: Sequence[str]) -> list[tuple[str, Path]]:
+    """Expand the command line's paths: a folder that is not a package holds submissions."""
+    found: list[tuple[str, Path]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir() and not (path / "__init__.py").is_file():
+            children = sorted(
+                p
+                for p in path.iterdir()
+                if not p.name.startswith((".", "_")) and (p.suffix == ".py" or p.is_dir())
+            )
+            if not children:
+                raise GradekitError(f"{path}: no submissions in this folder")
+            found += [(p.stem, p) for p in children]
+        elif path.exists():
+            found.append((path.stem, path))
+        else:
+            raise GradekitError(f"{path}: no such file or folder")
+    names = [n for n, _ in found]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise GradekitError(f"two submissions are named {duplicate!r}; rename one")
+    return found
+
+
+def _grade(args: argparse.Namespace, console: Console) -> int:
+    """Grade submissions (or the assignment's bundled examples) and write the outputs."""
+    from .assignments import load_assignment
+    from .grading import Grader
+    from .report import print_report, write_csv, write_gradescope, write_json
+    from .sandbox.runner import Limits
+
+    assignment = load_assignment(args.assignment)
+    if args.submissions:
+        subs = submissions_in(args.submissions)
+    else:
+        subs = [(p.stem, p) for p in assignment.examples()]
+        console.print(f"Grading the bundled examples of {assignment.name}.")
+    limits = Limits(call=args.timeout) if args.timeout else None
+    grader = Grader(assignment, limits=limits)
+    results = []
+    with Progress(console=console, transient=True, disable=len(subs) < 2) as progress:
+        task = progress.add_task("grading", total=len(subs))
+        for name, path in subs:
+            results.append(grader.grade(path, name))
+            progress.advance(task)
+    report = grader.report(results)
+    print_report(report, console, detail=args.detail)
+    if args.json:
+        write_json(report, Path(args.json))
+    if args.csv:
+        write_csv(report, Path(args.csv))
+    if args.gradescope:
+        write_gradescope(report, Path(args.gradescope))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subcommand per job."""
     parser = argparse.ArgumentParser(
@@ -43,6 +102,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submission", nargs="?", help="a submission: a .py file or a package folder")
     p.add_argument("--kind", choices=list(KINDS), help="only this kind")
     p.set_defaults(run=_list)
+
+    p = sub.add_parser("grade", help="grade submissions against an assignment")
+    p.add_argument(
+        "submissions",
+        nargs="*",
+        help="a .py file, a package folder, or a folder of submissions (default: the examples)",
+    )
+    p.add_argument("-a", "--assignment", required=True, help="a bundled name or a folder")
+    p.add_argument("--json", metavar="FILE", help="write every result as JSON")
+    p.add_argument("--csv", metavar="FILE", help="write a gradebook: a row per submission")
+    p.add_argument("--gradescope", metavar="DIR", help="write DIR/<submission>/results.json")
+    p.add_argument("--timeout", type=float, help="seconds for one check's calls")
+    p.add_argument(
+        "--detail",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a table of checks per submission (default: when grading at most 3)",
+    )
+    p.set_defaults(run=_grade)
     return parser
 
 

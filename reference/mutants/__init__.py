@@ -25,3 +25,29 @@ class Mutant:
     """Builds the buggy component with the same constructor arguments as the reference."""
     misconception: str
     """What the student believed, in the lecture's terms: shown in feedback."""
+
+
+def all_mutants() -> tuple[Mutant, ...]:
+    """Every mutant of every kind, in a stable order."""
+    from . import (
+        activations,
+        initializers,
+        layers,
+        losses,
+        optimizers,
+        preprocessing,
+        regularizers,
+        transforms,
+    )
+
+    modules = (
+        layers,
+        activations,
+        losses,
+        initializers,
+        optimizers,
+        regularizers,
+        transforms,
+        preprocessing,
+    )
+    return tuple(m for module in modules for m in module.MUTANTS)

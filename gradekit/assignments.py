@@ -1,0 +1,203 @@
+"""Assignments as data: a TOML spec validated by pydantic, with errors that name the field.
+
+An assignment folder holds ``assignment.toml`` (the checks, points, tolerances,
+visibility and seeds), a starter template, and public example submissions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from functools import cached_property
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .checks import CHECK_KINDS, Options
+from .components import KINDS
+from .errors import GradekitError
+
+SPEC_FILE = "assignment.toml"
+BUNDLED = "gradekit_assignments"
+
+
+class AssignmentError(GradekitError):
+    """A spec file that cannot be used; the message names the file, the field and why."""
+
+
+class CheckSpec(BaseModel):
+    """One check of an assignment: what it runs on, with what, for how many points."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    type: str
+    component: str = Field(pattern=r"^[a-z_]+/[A-Za-z0-9_]+$")
+    """``kind/name``, e.g. ``activations/relu``."""
+    kwargs: dict[str, Any] = {}
+    """Constructor arguments of the component (its hyperparameters)."""
+    points: float = Field(default=1.0, ge=0)
+    visibility: Literal["public", "hidden"] = "public"
+    seed: int | None = None
+    timeout: float | None = Field(default=None, gt=0)
+    title: str = ""
+    options: dict[str, Any] = {}
+
+    @property
+    def kind(self) -> str:
+        return self.component.split("/")[0]
+
+    @property
+    def name(self) -> str:
+        return self.component.split("/")[1]
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in CHECK_KINDS:
+            raise ValueError(f"unknown check type {value!r}; known: {', '.join(CHECK_KINDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _fits(self) -> CheckSpec:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r} in component; kinds: {', '.join(KINDS)}")
+        check = CHECK_KINDS[self.type]
+        if self.kind not in check.kinds:
+            raise ValueError(
+                f"a {self.type} check applies to {', '.join(check.kinds)}, not {self.kind}"
+            )
+        return self
+
+    @cached_property
+    def parsed_options(self) -> Options:
+        """The options validated by the check type's own model."""
+        return CHECK_KINDS[self.type].options(**self.options)
+
+
+class AssignmentSpec(BaseModel):
+    """A whole assignment: its name, a base seed, default limits, and its checks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = 1
+    name: str = Field(pattern=r"^[a-z][a-z0-9_\-]*$")
+    title: str
+    description: str = ""
+    seed: int = 0
+    timeout: float = Field(default=30.0, gt=0)
+    """Seconds for one check's calls, unless the check sets its own."""
+    checks: list[CheckSpec] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand(cls, data: Any) -> Any:
+        """A check may list ``components = [...]``: one check each, ids ``<name>.<id>``."""
+        if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
+            return data
+        checks = []
+        for check in data["checks"]:
+            if isinstance(check, dict) and "components" in check:
+                rest = {k: v for k, v in check.items() if k != "components"}
+                for component in check["components"]:
+                    name = str(component).split("/")[-1]
+                    suffix = rest.get("id", rest.get("type", "check"))
+                    checks.append({**rest, "component": component, "id": f"{name}.{suffix}"})
+            else:
+                checks.append(check)
+        return {**data, "checks": checks}
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> AssignmentSpec:
+        seen: set[str] = set()
+        for check in self.checks:
+            if check.id in seen:
+                raise ValueError(f"check id {check.id!r} is used twice")
+            seen.add(check.id)
+        return self
+
+    def seed_of(self, check: CheckSpec) -> int:
+        """The check's seed: its own, or one derived from the assignment's seed and its id."""
+        if check.seed is not None:
+            return check.seed
+        digest = hashlib.sha256(f"{self.seed}:{check.id}".encode()).digest()
+        return int.from_bytes(digest[:4], "little")
+
+    @property
+    def components(self) -> list[str]:
+        """The components a submission must register, ``kind/name``, sorted."""
+        return sorted({c.component for c in self.checks})
+
+
+class Assignment:
+    """A loaded assignment: its spec and its folder (starter, examples)."""
+
+    def __init__(self, spec: AssignmentSpec, folder: Path) -> None:
+        self.spec = spec
+        self.folder = folder
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def examples(self) -> list[Path]:
+        """The public example submissions, sorted."""
+        folder = self.folder / "examples"
+        return sorted(p for p in folder.iterdir() if p.suffix == ".py") if folder.is_dir() else []
+
+
+def _format(error: ValidationError, data: Any) -> str:
+    problems = []
+    for e in error.errors():
+        loc = list(e["loc"])
+        where = ""
+        if len(loc) >= 2 and loc[0] == "checks" and isinstance(loc[1], int):
+            checks = data.get("checks", []) if isinstance(data, dict) else []
+            cid = (
+                checks[loc[1]].get("id")
+                if loc[1] < len(checks) and isinstance(checks[loc[1]], dict)
+                else None
+            )
+            where = f"checks[{loc[1]}]" + (f" ({cid})" if cid else "")
+            loc = loc[2:]
+        field = ".".join(str(p) for p in loc)
+        label = " ".join(x for x in (where, f"field {field!r}" if field else "") if x)
+        problems.append(f"{label or 'spec'}: {e['msg']}")
+    return "; ".join(problems)
+
+
+def load_assignment(name_or_path: str | Path) -> Assignment:
+    """Load a bundled assignment by name, or a folder or spec file by path."""
+    path = Path(name_or_path)
+    if not path.exists() and "/" not in str(name_or_path):
+        bundled = Path(str(files(BUNDLED))) / str(name_or_path)
+        if not bundled.is_dir():
+            known = sorted(
+                p.name for p in Path(str(files(BUNDLED))).iterdir() if (p / SPEC_FILE).is_file()
+            )
+            raise AssignmentError(
+                f"no assignment named {name_or_path!r}; bundled: {', '.join(known)}"
+            )
+        path = bundled
+    spec_file = path / SPEC_FILE if path.is_dir() else path
+    if not spec_file.is_file():
+        raise AssignmentError(f"{spec_file}: no such assignment file")
+    try:
+        data = tomllib.loads(spec_file.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise AssignmentError(f"{spec_file}: not valid TOML: {exc}") from None
+    try:
+        spec = AssignmentSpec.model_validate(data)
+        for i, check in enumerate(spec.checks):
+            try:
+                check.parsed_options  # noqa: B018  (validates now, not mid-grading)
+            except ValidationError as exc:
+                raise AssignmentError(
+                    f"{spec_file}: checks[{i}] ({check.id}): "
+                    + _format(exc, {}).replace("spec: ", "").replace("field '", "field 'options.")
+                ) from None
+    except ValidationError as exc:
+        raise AssignmentError(f"{spec_file}: {_format(exc, data)}") from None
+    return Assignment(spec, spec_file.parent)

@@ -1,0 +1,252 @@
+"""Gradient checks: backward against the reference entry by entry, and against central
+differences of the student's own forward, along random directions and at sampled entries.
+
+The number of forward calls depends on ``directions`` and ``samples``, never on the size
+of the layer (as torch's gradcheck fast mode). Inputs stay ``margin`` away from kinks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from ..numerics import STEP
+from ..sandbox.plan import Outcome, Plan
+from .base import Case, CheckKind, Options, Target
+from .compare import array_problem, close, failed_call, scalar_close
+from .inputs import away_from, input_shape, loss_inputs, output_shape, reference_params
+
+
+class GradientOptions(Options):
+    batch: int = 4
+    features: int = 6
+    """The input width when the component's kwargs do not fix it (``din`` or ``dim``)."""
+    margin: float = 0.05
+    """Inputs keep at least this distance from kinks (0 for ReLU, 1 = t z for hinge)."""
+    directions: int = 2
+    samples: int = 3
+    """Entries per array checked one by one, for feedback that names the entry."""
+    rtol: float = 1e-7
+    """Against the reference's analytic gradient."""
+    numeric_rtol: float = 1e-6
+    """Against central differences (Richardson-extrapolated) of the student's forward."""
+    training: bool = True
+    fixed_seed: int | None = None
+    """Reseed the component's ``rng`` before every forward: a fixed dropout mask."""
+    targets: Literal["real", "labels", "signs"] | None = None
+    """For losses: the kind of target (default by the loss's name)."""
+
+
+def _probe_offsets(h: float) -> list[float]:
+    return [h, -h, h / 2, -h / 2]
+
+
+def _richardson(f: list[float], h: float) -> float:
+    wide = (f[0] - f[1]) / (2 * h)
+    narrow = (f[2] - f[3]) / h
+    return (4 * narrow - wide) / 3
+
+
+class Gradient(CheckKind):
+    """``backward`` is the derivative of ``forward``, and equals the reference's."""
+
+    name = "gradient"
+    kinds = ("layers", "activations", "losses")
+    options = GradientOptions
+    summary = "backward against the reference and against central differences"
+
+    # ----------------------------------------------------------------- plans
+    def plan(self, target: Target, options: GradientOptions) -> Plan:
+        if target.kind == "losses":
+            return self._loss_plan(target, options)
+        rng = target.rng()
+        plan = Plan()
+        plan.make("c", target.kind, target.name, **target.kwargs)
+        params = reference_params(target, rng)
+        refs = {k: plan.array(v) for k, v in params.items()}
+        for key, ref in refs.items():
+            plan.set_param("c", key, ref)
+        x = away_from(rng.standard_normal(input_shape(target, options)), 0.0, options.margin)
+        arrays = {"x": x, **params}
+        xr = plan.array(x)
+
+        def forward(save: str | None, watch: bool = False, x_ref: Any = xr) -> None:
+            if options.fixed_seed is not None:
+                plan.set_rng("c", options.fixed_seed)
+            plan.call("c", "forward", x_ref, save=save, watch=watch, training=options.training)
+
+        y_shape = output_shape(target, params, x, options.training, options.fixed_seed)
+        dout, dout2 = rng.standard_normal(y_shape), rng.standard_normal(y_shape)
+        forward("y", watch=True)
+        plan.call("c", "backward", plan.array(dout), save="dx", watch=True)
+        plan.get("c", "grads", save="grads")
+        forward(None)
+        plan.call("c", "backward", plan.array(dout2), save="dx2")
+        forward(None)
+        plan.call("c", "backward", plan.array(2 * dout - 3 * dout2), save="dx3")
+
+        probes = []
+        for name, value in arrays.items():
+            dirs = [rng.standard_normal(value.shape) for _ in range(options.directions)]
+            flat = rng.choice(value.size, size=min(options.samples, value.size), replace=False)
+            for i in flat:
+                e = np.zeros(value.shape)
+                e[np.unravel_index(int(i), value.shape)] = 1.0
+                dirs.append(e)
+            for j, v in enumerate(dirs):
+                h = STEP * max(1.0, float(np.max(np.abs(value)))) / float(np.max(np.abs(v)))
+                keys = []
+                for k, s in enumerate(_probe_offsets(h)):
+                    key = f"p:{name}:{j}:{k}"
+                    moved = plan.array(value + s * v)
+                    if name == "x":
+                        forward(key, x_ref=moved)
+                    else:
+                        plan.set_param("c", name, moved)
+                        forward(key)
+                    keys.append(key)
+                if name != "x":
+                    plan.set_param("c", name, refs[name])
+                coord = j >= options.directions
+                probes.append((name, v, h, keys, coord))
+        plan.meta = {"dout": dout, "probes": probes}
+        return plan
+
+    def _loss_plan(self, target: Target, options: GradientOptions) -> Plan:
+        rng = target.rng()
+        y, t = loss_inputs(target, options, rng)
+        plan = Plan()
+        plan.make("c", target.kind, target.name, **target.kwargs)
+        tr = plan.array(t)
+        plan.call("c", "forward", plan.array(y), tr, save="loss", watch=True)
+        plan.call("c", "backward", 1.0, save="dx")
+        plan.call("c", "backward", 2.5, save="dx2")
+        probes = []
+        dirs = [rng.standard_normal(y.shape) for _ in range(options.directions)]
+        for i in rng.choice(y.size, size=min(options.samples, y.size), replace=False):
+            e = np.zeros(y.shape)
+            e[np.unravel_index(int(i), y.shape)] = 1.0
+            dirs.append(e)
+        for j, v in enumerate(dirs):
+            h = STEP * max(1.0, float(np.max(np.abs(y))))
+            keys = []
+            for k, s in enumerate(_probe_offsets(h)):
+                key = f"p:y:{j}:{k}"
+                plan.call("c", "forward", plan.array(y + s * v), tr, save=key)
+                keys.append(key)
+            probes.append(("y", v, h, keys, j >= options.directions))
+        plan.meta = {"dout": None, "probes": probes}
+        return plan
+
+    # ------------------------------------------------------------- judgement
+    def judge(
+        self, target: Target, options: GradientOptions, plan: Plan, outcome: Outcome, expected: Any
+    ) -> list[Case]:
+        ref: Outcome = expected
+        v = outcome.values
+        meta = plan.meta
+        loss = target.kind == "losses"
+        first = "loss" if loss else "y"
+        cases: list[Case] = []
+        missing = failed_call(outcome, first)
+        if missing:
+            return [missing]
+        if loss:
+            cases.append(scalar_close("loss", v["loss"], ref.values["loss"], rtol=options.rtol))
+        else:
+            cases.append(close("forward", v["y"], ref.values["y"], rtol=options.rtol))
+        cases.append(
+            failed_call(outcome, "dx") or close("dx", v["dx"], ref.values["dx"], rtol=options.rtol)
+        )
+        if not loss:
+            cases += self._param_cases(outcome, ref, options)
+        cases.append(self._linearity(outcome, loss))
+        cases.append(self._numeric(outcome, meta, loss, options))
+        cases.append(self._purity(outcome, loss))
+        return cases
+
+    def _param_cases(self, outcome: Outcome, ref: Outcome, options: GradientOptions) -> list[Case]:
+        expected = ref.values.get("grads") or {}
+        if not expected:
+            return []
+        got = outcome.values.get("grads")
+        if not isinstance(got, dict):
+            missing = failed_call(outcome, "grads")
+            return [missing or Case("grads", False, "grads: expected a dict of arrays")]
+        return [
+            close(f"d{k}", got[k], e, rtol=options.rtol)
+            if k in got
+            else Case(f"d{k}", False, f"d{k}: grads has no key {k!r} after backward")
+            for k, e in expected.items()
+        ]
+
+    def _linearity(self, outcome: Outcome, loss: bool) -> Case:
+        v = outcome.values
+        name = "linear in dout"
+        if loss:
+            if not isinstance(v.get("dx2"), np.ndarray) or array_problem(v.get("dx")):
+                return Case(name, False, f"{name}: backward(2.5) was not computed", 0.5, False)
+            case = close("dx", v["dx2"], 2.5 * v["dx"], rtol=1e-9, source="2.5 x backward(1.0)")
+        else:
+            need = ("dx", "dx2", "dx3")
+            if any(array_problem(v.get(k)) for k in need) or v["dx"].shape != v["dx3"].shape:
+                return Case(
+                    name, False, f"{name}: backward was not computed three times", 0.5, False
+                )
+            expected = 2 * v["dx"] - 3 * v["dx2"]
+            case = close("dx", v["dx3"], expected, rtol=1e-8, source="2 dx(a) - 3 dx(b)")
+        msg = f"{name}: backward must be linear in the upstream gradient; {case.message}"
+        return Case(name, case.passed, "" if case.passed else msg, 0.5, compared=False)
+
+    def _numeric(self, outcome: Outcome, meta: dict, loss: bool, options: GradientOptions) -> Case:
+        v = outcome.values
+        dout = meta["dout"]
+        worst: tuple[float, str] = (0.0, "")
+        for name, direction, h, keys, coord in meta["probes"]:
+            values = []
+            for key in keys:
+                got = v.get(key)
+                if loss:
+                    if type(got) not in (int, float):
+                        return Case(
+                            "numeric", False, "numeric: a probe forward failed", compared=False
+                        )
+                    values.append(float(got))
+                else:
+                    if array_problem(got, dout.shape):
+                        return Case(
+                            "numeric", False, "numeric: a probe forward failed", compared=False
+                        )
+                    values.append(float(np.sum(got * dout)))
+            numeric = _richardson(values, h)
+            grads = v.get("dx") if name in ("x", "y") else (v.get("grads") or {}).get(name)
+            if array_problem(grads, direction.shape):
+                continue  # reported by the dx / dparam cases
+            analytic = float(np.sum(grads * direction))
+            err = abs(analytic - numeric) / max(abs(analytic) + abs(numeric), 1e-8)
+            if err > worst[0]:
+                label = "dx" if name in ("x", "y") else f"d{name}"
+                if coord:
+                    i = tuple(int(a) for a in np.argwhere(direction)[0])
+                    where = f"{label}[{', '.join(map(str, i))}]"
+                else:
+                    where = f"{label} along a random direction"
+                worst = (
+                    err,
+                    f"numeric: {where}: received {analytic:.6g} from your backward, expected "
+                    f"{numeric:.6g} from central differences of your forward; relative error "
+                    f"{err:.1e} > tolerance {options.numeric_rtol:.0e}",
+                )
+        if worst[0] <= options.numeric_rtol:
+            return Case("numeric", True, compared=False)
+        return Case("numeric", False, worst[1], compared=False)
+
+    def _purity(self, outcome: Outcome, loss: bool) -> Case:
+        first = "loss" if loss else "y"
+        changed = [
+            f"{method} modified its input in place"
+            for method, key in (("forward", first), ("backward", "dx"))
+            if outcome.values.get(f"{key}.mutated")
+        ]
+        return Case("inputs unchanged", not changed, "; ".join(changed), 0.5, compared=False)

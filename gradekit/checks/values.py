@@ -1,0 +1,78 @@
+"""Forward (value) checks on fixed and random inputs, with the lecture's edge cases.
+
+Large magnitudes (a sigmoid must not overflow, softmax needs its max subtracted), zeros,
+and a batch of one, for layers, activations and losses, in training or test mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from ..sandbox.plan import Outcome, Plan
+from .base import Case, CheckKind, Options, Target
+from .compare import close, failed_call, scalar_close
+from .inputs import input_shape, loss_inputs, reference_params
+
+InputCase = Literal["random", "large", "zeros", "batch1"]
+SCALES = {"random": 1.0, "large": 1000.0, "zeros": 0.0, "batch1": 1.0}
+
+
+class ValuesOptions(Options):
+    cases: tuple[InputCase, ...] = ("random", "large", "zeros", "batch1")
+    batch: int = 4
+    features: int = 6
+    rtol: float = 1e-9
+    training: bool = False
+    fixed_seed: int | None = None
+    margin: float = 0.05
+    targets: Literal["real", "labels", "signs"] | None = None
+
+
+class Values(CheckKind):
+    """``forward`` gives the reference's values, including at the edges."""
+
+    name = "values"
+    kinds = ("layers", "activations", "losses")
+    options = ValuesOptions
+    summary = "forward values against the reference, with large, zero and batch-1 inputs"
+
+    def plan(self, target: Target, options: ValuesOptions) -> Plan:
+        rng = target.rng()
+        plan = Plan()
+        params = {} if target.kind == "losses" else reference_params(target, rng)
+        for case in options.cases:
+            obj = f"c_{case}"
+            plan.make(obj, target.kind, target.name, **target.kwargs)
+            for k, value in params.items():
+                plan.set_param(obj, k, plan.array(value))
+            if options.fixed_seed is not None:
+                plan.set_rng(obj, options.fixed_seed)
+            batch = 1 if case == "batch1" else options.batch
+            sized = options.model_copy(update={"batch": batch})
+            if target.kind == "losses":
+                y, t = loss_inputs(target, sized, rng, scale=SCALES[case])
+                plan.call(obj, "forward", plan.array(y), plan.array(t), save=case)
+            else:
+                x = SCALES[case] * rng.standard_normal(input_shape(target, sized))
+                plan.call(obj, "forward", plan.array(x), save=case, training=options.training)
+        return plan
+
+    def judge(
+        self, target: Target, options: ValuesOptions, plan: Plan, outcome: Outcome, expected: Any
+    ) -> list[Case]:
+        cases = []
+        for case in options.cases:
+            name = f"{case} input" if case != "batch1" else "batch of one"
+            missing = failed_call(outcome, case)
+            if missing:
+                cases.append(Case(name, False, missing.message.replace(case, name, 1)))
+                continue
+            want = expected.values[case]
+            got = outcome.values[case]
+            if target.kind == "losses":
+                cases.append(scalar_close(name, got, want, rtol=options.rtol))
+            else:
+                cases.append(close(name, got, np.asarray(want), rtol=options.rtol))
+        return cases

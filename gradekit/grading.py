@@ -1,0 +1,201 @@
+"""Grading: run each check's plan in the submission's worker, judge it in the parent.
+
+The reference's expected outcomes are computed once per check and reused for every
+submission; a mutant's only when a submission fails that check, to name the mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .assignments import Assignment, CheckSpec
+from .checks import CHECK_KINDS, Case, CheckKind, Target
+from .results import CaseResult, CheckResult, GradeReport, SubmissionResult
+from .sandbox.plan import Outcome, Plan
+from .sandbox.runner import Limits, LocalSession, WorkerSession
+
+
+@dataclass(frozen=True)
+class MutantInfo:
+    """A known-buggy variant the grader compares failing submissions with."""
+
+    name: str
+    kind: str
+    target: str
+    factory: Callable[..., Any]
+    misconception: str
+
+
+@dataclass
+class PreparedCheck:
+    """A check with its plan built and its expected outcome memoised."""
+
+    spec: CheckSpec
+    kind: CheckKind
+    target: Target
+    plan: Plan
+    timeout: float
+
+    def expected_with(self, factory: Callable[..., Any]) -> Any:
+        run = LocalSession({(self.target.kind, self.target.name): factory}).run
+        return self.kind.expect(self.target, self.spec.parsed_options, self.plan, run)
+
+    @cached_property
+    def expected(self) -> Any:
+        return self.expected_with(self.target.reference)
+
+    def judge(self, outcome: Outcome, expected: Any) -> list[Case]:
+        return self.kind.judge(self.target, self.spec.parsed_options, self.plan, outcome, expected)
+
+
+def reference_factories() -> dict[tuple[str, str], Callable[..., Any]]:
+    """The trusted components, from the reference plugin (loaded only in the parent)."""
+    from gradekit_reference import COMPONENTS
+
+    return {(kind, name): f for kind, table in COMPONENTS.items() for name, f in table.items()}
+
+
+def reference_mutants() -> list[MutantInfo]:
+    """The reference's catalogue of known mistakes."""
+    from gradekit_reference.mutants import all_mutants
+
+    return [MutantInfo(m.name, m.kind, m.target, m.factory, m.misconception) for m in all_mutants()]
+
+
+class Grader:
+    """Grades submissions against one assignment; reuse it for a whole class."""
+
+    def __init__(
+        self,
+        assignment: Assignment,
+        *,
+        limits: Limits | None = None,
+        factories: dict[tuple[str, str], Callable[..., Any]] | None = None,
+        mutants: list[MutantInfo] | None = None,
+    ) -> None:
+        self.assignment = assignment
+        self.limits = limits or Limits(call=assignment.spec.timeout)
+        self.factories = factories if factories is not None else reference_factories()
+        self.mutants = mutants if mutants is not None else reference_mutants()
+        self._mutant_expected: dict[tuple[str, str], Any] = {}
+        self.checks = [self._prepare(spec) for spec in assignment.spec.checks]
+
+    def _prepare(self, spec: CheckSpec) -> PreparedCheck:
+        kind = CHECK_KINDS[spec.type]
+        factory = self.factories.get((spec.kind, spec.name))
+        if factory is None:
+            from .assignments import AssignmentError
+
+            raise AssignmentError(
+                f"{self.assignment.folder}: check {spec.id}: no reference for {spec.component}"
+            )
+        target = Target(
+            spec.kind, spec.name, dict(spec.kwargs), self.assignment.spec.seed_of(spec), factory
+        )
+        plan = kind.plan(target, spec.parsed_options)
+        return PreparedCheck(spec, kind, target, plan, spec.timeout or self.limits.call)
+
+    def grade(self, path: str | Path, name: str | None = None) -> SubmissionResult:
+        """Grade one submission (a ``.py`` file or a package folder)."""
+        path = Path(path)
+        results = []
+        with WorkerSession(path, self.limits) as worker:
+            for check in self.checks:
+                outcome = worker.run(check.plan, timeout=check.timeout)
+                results.append(self.verdict(check, outcome))
+            load_error = worker.load_error
+        return SubmissionResult(
+            submission=name or path.stem,
+            path=str(path),
+            assignment=self.assignment.name,
+            score=round(sum(r.score for r in results), 6),
+            max_score=round(sum(r.max_score for r in results), 6),
+            load_error=load_error,
+            checks=results,
+        )
+
+    def report(self, results: list[SubmissionResult]) -> GradeReport:
+        """Wrap submissions' results with the schema and gradekit versions."""
+        return GradeReport(
+            gradekit_version=__version__, assignment=self.assignment.name, submissions=results
+        )
+
+    def verdict(self, check: PreparedCheck, outcome: Outcome) -> CheckResult:
+        """Judge one outcome: status, partial credit, message and misconception."""
+        spec = check.spec
+        base = dict(
+            name=spec.id,
+            title=spec.title or f"{spec.name}: {check.kind.summary}",
+            component=spec.component,
+            type=spec.type,
+            max_score=spec.points,
+            visibility=spec.visibility,
+        )
+        if outcome.status in ("timeout", "crashed") or (
+            outcome.status == "error" and outcome.failure is None
+        ):
+            status = "timeout" if outcome.status == "timeout" else "error"
+            message = {
+                "timeout": f"timed out: {outcome.detail}",
+                "crashed": f"the worker crashed: {outcome.detail}",
+            }.get(outcome.status, outcome.detail)
+            return CheckResult(**base, status=status, score=0.0, message=message)
+        cases = check.judge(outcome, check.expected)
+        total = sum(c.weight for c in cases) or 1.0
+        score = spec.points * sum(c.weight for c in cases if c.passed) / total
+        failed = [c for c in cases if not c.passed]
+        if not failed:
+            status = "passed"
+        elif outcome.failure is not None:
+            status = "error"
+        else:
+            status = "failed"
+        message = "; ".join(c.message for c in failed[:3])
+        if len(failed) > 3:
+            message += f"; and {len(failed) - 3} more"
+        output = ""
+        if outcome.failure is not None:
+            f = outcome.failure
+            message = f"your code raised {f.type}: {f.message}" + (
+                f"; {message}" if message else ""
+            )
+            output = f.trace
+        misconception = self.diagnose(check, outcome, failed) if failed else None
+        return CheckResult(
+            **base,
+            status=status,
+            score=round(score, 6),
+            message=message,
+            misconception=misconception,
+            cases=[CaseResult(name=c.name, passed=c.passed, message=c.message) for c in cases],
+            output=output,
+        )
+
+    def diagnose(self, check: PreparedCheck, outcome: Outcome, failed: list[Case]) -> str | None:
+        """The misconceptions of the mutants that explain every failed comparison."""
+        wrong = {c.name for c in failed if c.compared}
+        if not wrong:
+            return None
+        found = []
+        for mutant in self.mutants:
+            if (mutant.kind, mutant.target) != (check.target.kind, check.target.name):
+                continue
+            key = (check.spec.id, mutant.name)
+            if key not in self._mutant_expected:
+                try:
+                    expected = check.expected_with(mutant.factory)
+                except Exception:  # a mutant that cannot run this plan explains nothing
+                    expected = None
+                self._mutant_expected[key] = expected
+            expected = self._mutant_expected[key]
+            if expected is None or getattr(expected, "failure", None) is not None:
+                continue
+            cases = check.judge(outcome, expected)
+            if all(c.passed for c in cases if c.compared and c.name in wrong):
+                found.append(mutant.misconception)
+        return " / ".join(found[:2]) or None

@@ -1,0 +1,64 @@
+"""Result files: the versioned JSON, a CSV gradebook and Gradescope's ``results.json``."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from ..results import GradeReport, SubmissionResult
+
+GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
+"""Hidden checks count at once but are shown to students only once grades are published."""
+
+
+def write_json(report: GradeReport, path: Path) -> None:
+    """The whole run, in the versioned schema of ``gradekit.results``."""
+    path.write_text(report.model_dump_json(indent=2) + "\n")
+
+
+def write_csv(report: GradeReport, path: Path) -> None:
+    """A gradebook: one row per submission, one column per check (its score)."""
+    ids = list(dict.fromkeys(c.name for s in report.submissions for c in s.checks))
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["submission", "score", "max_score", *ids])
+        for s in report.submissions:
+            scores = {c.name: c.score for c in s.checks}
+            writer.writerow([s.submission, s.score, s.max_score, *(scores.get(i, "") for i in ids)])
+
+
+def gradescope_results(result: SubmissionResult) -> dict:
+    """Gradescope's autograder ``results.json`` for one submission."""
+    tests = []
+    for check in result.checks:
+        output = check.message
+        if check.misconception:
+            output += f"\nLikely misconception: {check.misconception}"
+        if check.output:
+            output += f"\n\n{check.output}"
+        tests.append(
+            {
+                "name": f"{check.name}: {check.title}",
+                "score": check.score,
+                "max_score": check.max_score,
+                "status": "passed" if check.status == "passed" else "failed",
+                "output": output.strip() or "passed",
+                "visibility": GRADESCOPE_VISIBILITY[check.visibility],
+            }
+        )
+    out = {"score": result.score, "tests": tests}
+    if result.load_error:
+        out["output"] = f"The submission did not load: {result.load_error}"
+    return out
+
+
+def write_gradescope(report: GradeReport, folder: Path) -> list[Path]:
+    """``<folder>/<submission>/results.json`` for each submission; returns the paths."""
+    written = []
+    for result in report.submissions:
+        target = folder / result.submission / "results.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(gradescope_results(result), indent=2) + "\n")
+        written.append(target)
+    return written

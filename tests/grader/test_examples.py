@@ -1,0 +1,61 @@
+"""The reference and the bundled examples, graded through the worker as students are."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import BUNDLED, REFERENCE, grader
+
+EXPECTED_BUGS = {
+    "backprop": {
+        "relu.gradient",
+        "relu.gradient-hidden",
+        "sigmoid.gradient",
+        "sigmoid.gradient-hidden",
+        "linear.gradient",
+        "linear.gradient-hidden",
+        "squared_error.gradient",
+        "softmax_cross_entropy.values",
+    },
+}
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_reference_gets_full_marks(name):
+    result = grader(name).grade(REFERENCE)
+    assert result.load_error is None
+    failed = [(c.name, c.message) for c in result.checks if c.status != "passed"]
+    assert not failed
+    assert result.score == result.max_score > 0
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_correct_example_gets_full_marks(name):
+    g = grader(name)
+    result = g.grade(g.assignment.folder / "examples" / "correct.py")
+    assert [c.name for c in result.checks if c.status != "passed"] == []
+    assert result.score == result.max_score
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_buggy_example_loses_points_exactly_where_its_bugs_are(name):
+    g = grader(name)
+    result = g.grade(g.assignment.folder / "examples" / "buggy.py")
+    failed = {c.name for c in result.checks if c.status != "passed"}
+    assert failed == EXPECTED_BUGS[name]
+    for check in result.checks:
+        if check.name in failed:
+            assert check.score < check.max_score
+            assert check.misconception, f"{check.name}: no misconception named"
+            assert "expected" in check.message and "received" in check.message
+
+
+def test_results_are_identical_across_runs():
+    g = grader("backprop")
+    path = g.assignment.folder / "examples" / "buggy.py"
+    first = g.report([g.grade(path)]).model_dump_json()
+    fresh = type(g)(g.assignment)
+    second = fresh.report([fresh.grade(path)]).model_dump_json()
+    assert json.loads(first) == json.loads(second)
