@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .checks import CHECK_KINDS, Options
+from .checks import Options, check_kinds
 from .components import KINDS
 from .errors import GradekitError
 
@@ -56,15 +56,15 @@ class CheckSpec(BaseModel):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        if value not in CHECK_KINDS:
-            raise ValueError(f"unknown check type {value!r}; known: {', '.join(CHECK_KINDS)}")
+        if value not in check_kinds():
+            raise ValueError(f"unknown check type {value!r}; known: {', '.join(check_kinds())}")
         return value
 
     @model_validator(mode="after")
     def _fits(self) -> CheckSpec:
         if self.kind not in KINDS:
             raise ValueError(f"unknown kind {self.kind!r} in component; kinds: {', '.join(KINDS)}")
-        check = CHECK_KINDS[self.type]
+        check = check_kinds()[self.type]
         if self.kind not in check.kinds:
             raise ValueError(
                 f"a {self.type} check applies to {', '.join(check.kinds)}, not {self.kind}"
@@ -74,7 +74,7 @@ class CheckSpec(BaseModel):
     @cached_property
     def parsed_options(self) -> Options:
         """The options validated by the check type's own model."""
-        return CHECK_KINDS[self.type].options(**self.options)
+        return check_kinds()[self.type].options(**self.options)
 
 
 class AssignmentSpec(BaseModel):

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import __version__
 from .assignments import Assignment, CheckSpec
-from .checks import CHECK_KINDS, Case, CheckKind, Target
+from .checks import Case, CheckKind, Target, check_kinds
 from .results import CaseResult, CheckResult, GradeReport, SubmissionResult
 from .sandbox.plan import Outcome, Plan
 from .sandbox.runner import Limits, LocalSession, WorkerSession
@@ -86,7 +86,7 @@ class Grader:
         self.checks = [self._prepare(spec) for spec in assignment.spec.checks]
 
     def _prepare(self, spec: CheckSpec) -> PreparedCheck:
-        kind = CHECK_KINDS[spec.type]
+        kind = check_kinds()[spec.type]
         factory = self.factories.get((spec.kind, spec.name))
         if factory is None:
             from .assignments import AssignmentError

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from .checks.base import CheckKind
     from .registry import Registry
 
 PROJECT = "gradekit"
@@ -33,4 +34,17 @@ def gradekit_register(registry: Registry) -> None:
     component reference documents, with the same defaults. Instances follow the protocol
     of their kind (``gradekit.components``). A name may be registered once per plugin.
     Register only: do no work at import time and keep no global state.
+    """
+
+
+@hookspec
+def gradekit_check_kinds() -> list[CheckKind]:
+    """Return the check kinds this plugin adds, for instance ``[MyCheck()]``.
+
+    A check kind (``gradekit.checks.CheckKind``) has a ``name`` that assignment files use
+    as a check's ``type``, the component ``kinds`` it applies to, an ``options`` model,
+    and three methods: ``plan`` (the calls to make), ``expect`` (the outcome on trusted
+    code) and ``judge`` (cases with messages). gradekit's own check kinds register
+    through this hook too. Only installed plugins and gradekit itself implement it:
+    submissions are never loaded in the grader's process.
     """

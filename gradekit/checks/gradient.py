@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..hookspecs import hookimpl
 from ..numerics import STEP
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Target
@@ -250,3 +251,9 @@ class Gradient(CheckKind):
             if outcome.values.get(f"{key}.mutated")
         ]
         return Case("inputs unchanged", not changed, "; ".join(changed), 0.5, compared=False)
+
+
+@hookimpl
+def gradekit_check_kinds() -> list[CheckKind]:
+    """The gradient check."""
+    return [Gradient()]

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..hookspecs import hookimpl
 from ..sandbox.plan import Outcome, Plan, saved
 from .base import Case, CheckKind, Options, Target
 from .compare import close, describe, failed_call
@@ -129,3 +130,9 @@ class ScheduleValues(CheckKind):
                 f"{want[i]:.6g} from the reference"
             )
         return [Case("rates", case.passed, case.message)]
+
+
+@hookimpl
+def gradekit_check_kinds() -> list[CheckKind]:
+    """The optimizer-trajectory and schedule checks."""
+    return [Update(), ScheduleValues()]

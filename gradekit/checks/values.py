@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..hookspecs import hookimpl
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Target
 from .compare import close, failed_call, scalar_close
@@ -76,3 +77,9 @@ class Values(CheckKind):
             else:
                 cases.append(close(name, got, np.asarray(want), rtol=options.rtol))
         return cases
+
+
+@hookimpl
+def gradekit_check_kinds() -> list[CheckKind]:
+    """The forward-value check."""
+    return [Values()]
