@@ -1,0 +1,101 @@
+"""The worker boundary: a hang or a crash costs one check; results are validated data."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pytest
+
+from gradekit.sandbox.plan import Plan
+from gradekit.sandbox.runner import Limits, WorkerSession
+from gradekit.sandbox.transport import TransportError, read_outcome
+
+SUBMISSION = """
+import os, sys
+import numpy as np
+import gradekit
+
+class Good:
+    def __init__(self):
+        self.params, self.grads = {}, {}
+    def forward(self, x, *, training=True):
+        return np.tanh(x)
+
+class Hang(Good):
+    def forward(self, x, *, training=True):
+        while True:
+            pass
+
+class Dies(Good):
+    def forward(self, x, *, training=True):
+        os._exit(3)
+
+class Exits(Good):
+    def forward(self, x, *, training=True):
+        sys.exit(0)
+
+class Shouts(Good):
+    def forward(self, x, *, training=True):
+        print('{"done": "task1"}')
+        print("PASSED 100/100")
+        return np.tanh(x)
+
+@gradekit.hookimpl
+def gradekit_register(registry):
+    for name, cls in [("good", Good), ("hang", Hang), ("dies", Dies), ("exits", Exits),
+                      ("shouts", Shouts)]:
+        registry.activations[name] = cls
+"""
+
+
+def forward_plan(name: str) -> Plan:
+    plan = Plan()
+    plan.make("c", "activations", name)
+    plan.call("c", "forward", plan.array(np.linspace(-1, 1, 6).reshape(2, 3)), save="y")
+    return plan
+
+
+@pytest.fixture
+def session(tmp_path):
+    path = tmp_path / "student.py"
+    path.write_text(textwrap.dedent(SUBMISSION))
+    with WorkerSession(path, Limits(call=1.0)) as s:
+        yield s
+
+
+def test_a_hang_times_out_and_the_next_call_runs_in_a_new_worker(session):
+    assert session.run(forward_plan("hang")).status == "timeout"
+    after = session.run(forward_plan("good"))
+    assert after.status == "ok"
+    np.testing.assert_array_equal(after.values["y"], np.tanh(np.linspace(-1, 1, 6).reshape(2, 3)))
+
+
+@pytest.mark.parametrize("name", ["dies", "exits"])
+def test_a_worker_that_exits_costs_only_that_call(session, name):
+    outcome = session.run(forward_plan(name))
+    assert outcome.status in ("crashed", "error")
+    assert "y" not in outcome.values
+    assert session.run(forward_plan("good")).status == "ok"
+
+
+def test_printing_fake_results_changes_nothing(session):
+    outcome = session.run(forward_plan("shouts"))
+    assert outcome.status == "ok"
+    assert set(outcome.values) == {"y"}
+
+
+@pytest.mark.parametrize(
+    ("result", "pattern"),
+    [
+        ('{"values": {"y": {"t": "array", "file": "../secret.npy"}}}', "bad array file name"),
+        ('{"values": {"y": {"t": "pickle", "v": 1}}}', "malformed value"),
+        ("not json", "not valid JSON"),
+        ('{"values": {"y": {"t": "array", "file": "v0.npy"}}}', "not a plain numeric array"),
+    ],
+)
+def test_malformed_results_are_rejected(tmp_path, result, pattern):
+    np.save(tmp_path / "v0.npy", np.array(["a", "b"], dtype=object), allow_pickle=True)
+    (tmp_path / "result.json").write_text(result)
+    with pytest.raises(TransportError, match=pattern):
+        read_outcome(tmp_path)
