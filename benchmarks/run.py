@@ -10,24 +10,17 @@ from __future__ import annotations
 
 import platform
 import time
-from importlib.resources import files
-from pathlib import Path
 
-from gradekit.assignments import load_assignment
+from gradekit.assignments import bundled_assignments, load_assignment
 from gradekit.checks import Target, check_kinds
 from gradekit.grading import Grader, reference_factories
-
-
-def bundled() -> list[str]:
-    root = Path(str(files("gradekit_assignments")))
-    return sorted(p.name for p in root.iterdir() if (p / "assignment.toml").is_file())
 
 
 def grading_times() -> None:
     print("## Grading the correct example, per assignment (wall, worker included)\n")
     print("| assignment | checks | first grade (s) | regrade (s) | score |")
     print("|---|---:|---:|---:|---|")
-    for name in bundled():
+    for name in bundled_assignments():
         assignment = load_assignment(name)
         example = assignment.folder / "examples" / "correct.py"
         start = time.perf_counter()

@@ -168,17 +168,20 @@ def _format(error: ValidationError, data: Any) -> str:
     return "; ".join(problems)
 
 
+def bundled_assignments() -> list[str]:
+    """The names of the assignments that ship with gradekit, sorted."""
+    root = Path(str(files(BUNDLED)))
+    return sorted(p.name for p in root.iterdir() if (p / SPEC_FILE).is_file())
+
+
 def load_assignment(name_or_path: str | Path) -> Assignment:
     """Load a bundled assignment by name, or a folder or spec file by path."""
     path = Path(name_or_path)
     if not path.exists() and "/" not in str(name_or_path):
         bundled = Path(str(files(BUNDLED))) / str(name_or_path)
         if not bundled.is_dir():
-            known = sorted(
-                p.name for p in Path(str(files(BUNDLED))).iterdir() if (p / SPEC_FILE).is_file()
-            )
             raise AssignmentError(
-                f"no assignment named {name_or_path!r}; bundled: {', '.join(known)}"
+                f"no assignment named {name_or_path!r}; bundled: {', '.join(bundled_assignments())}"
             )
         path = bundled
     spec_file = path / SPEC_FILE if path.is_dir() else path

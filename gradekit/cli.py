@@ -61,18 +61,29 @@ def submissions_in(paths: Sequence[str]) -> list[tuple[str, Path]]:
 
 
 def _grade(args: argparse.Namespace, console: Console) -> int:
-    """Grade submissions (or the assignment's bundled examples) and write the outputs."""
-    from .assignments import load_assignment
+    """Grade submissions against an assignment, or every bundled example without one."""
+    from .assignments import bundled_assignments, load_assignment
+
+    if args.assignment is None:
+        if args.submissions or args.json or args.csv or args.gradescope:
+            raise GradekitError("name the assignment to grade against with -a NAME_OR_FOLDER")
+        for name in bundled_assignments():
+            _grade_one(args, console, load_assignment(name), None)
+        return 0
+    assignment = load_assignment(args.assignment)
+    _grade_one(args, console, assignment, submissions_in(args.submissions) or None)
+    return 0
+
+
+def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] | None) -> None:
+    """Grade ``subs`` (default: the assignment's examples), print, write the outputs."""
     from .grading import Grader
     from .report import print_report, write_csv, write_gradescope, write_json
     from .sandbox.runner import Limits
 
-    assignment = load_assignment(args.assignment)
-    if args.submissions:
-        subs = submissions_in(args.submissions)
-    else:
+    if subs is None:
         subs = [(p.stem, p) for p in assignment.examples()]
-        console.print(f"Grading the bundled examples of {assignment.name}.")
+        console.print(f"Grading the bundled examples of [bold]{assignment.name}[/bold].")
     limits = Limits(call=args.timeout) if args.timeout else None
     grader = Grader(assignment, limits=limits)
     results = []
@@ -89,7 +100,6 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         write_csv(report, Path(args.csv))
     if args.gradescope:
         write_gradescope(report, Path(args.gradescope))
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,13 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=list(KINDS), help="only this kind")
     p.set_defaults(run=_list)
 
-    p = sub.add_parser("grade", help="grade submissions against an assignment")
+    p = sub.add_parser(
+        "grade", help="grade submissions against an assignment (default: the bundled examples)"
+    )
     p.add_argument(
         "submissions",
         nargs="*",
         help="a .py file, a package folder, or a folder of submissions (default: the examples)",
     )
-    p.add_argument("-a", "--assignment", required=True, help="a bundled name or a folder")
+    p.add_argument(
+        "-a", "--assignment", help="a bundled name or a folder (default: every bundled one)"
+    )
     p.add_argument("--json", metavar="FILE", help="write every result as JSON")
     p.add_argument("--csv", metavar="FILE", help="write a gradebook: a row per submission")
     p.add_argument("--gradescope", metavar="DIR", help="write DIR/<submission>/results.json")
