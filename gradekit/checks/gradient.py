@@ -43,6 +43,18 @@ def _probe_offsets(h: float) -> list[float]:
     return [h, -h, h / 2, -h / 2]
 
 
+def _probe_directions(
+    value: np.ndarray, options: GradientOptions, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """``directions`` random directions, then ``samples`` unit vectors at random entries."""
+    dirs = [rng.standard_normal(value.shape) for _ in range(options.directions)]
+    for i in rng.choice(value.size, size=min(options.samples, value.size), replace=False):
+        e = np.zeros(value.shape)
+        e[np.unravel_index(int(i), value.shape)] = 1.0
+        dirs.append(e)
+    return dirs
+
+
 def _richardson(f: list[float], h: float) -> float:
     wide = (f[0] - f[1]) / (2 * h)
     narrow = (f[2] - f[3]) / h
@@ -89,18 +101,14 @@ class Gradient(CheckKind):
 
         probes = []
         for name, value in arrays.items():
-            dirs = [rng.standard_normal(value.shape) for _ in range(options.directions)]
-            flat = rng.choice(value.size, size=min(options.samples, value.size), replace=False)
-            for i in flat:
-                e = np.zeros(value.shape)
-                e[np.unravel_index(int(i), value.shape)] = 1.0
-                dirs.append(e)
-            for j, v in enumerate(dirs):
+            base = xr if name == "x" else refs[name]
+            for j, v in enumerate(_probe_directions(value, options, rng)):
                 h = STEP * max(1.0, float(np.max(np.abs(value)))) / float(np.max(np.abs(v)))
+                direction = plan.array(v)
                 keys = []
-                for k, s in enumerate(_probe_offsets(h)):
+                for k, step in enumerate(_probe_offsets(h)):
                     key = f"p:{name}:{j}:{k}"
-                    moved = plan.array(value + s * v)
+                    moved = plan.shifted(base, direction, step)
                     if name == "x":
                         forward(key, x_ref=moved)
                     else:
@@ -108,9 +116,8 @@ class Gradient(CheckKind):
                         forward(key)
                     keys.append(key)
                 if name != "x":
-                    plan.set_param("c", name, refs[name])
-                coord = j >= options.directions
-                probes.append((name, v, h, keys, coord))
+                    plan.set_param("c", name, base)
+                probes.append((name, v, h, keys, j >= options.directions))
         plan.meta = {"dout": dout, "probes": probes}
         return plan
 
@@ -124,17 +131,14 @@ class Gradient(CheckKind):
         plan.call("c", "backward", 1.0, save="dx")
         plan.call("c", "backward", 2.5, save="dx2")
         probes = []
-        dirs = [rng.standard_normal(y.shape) for _ in range(options.directions)]
-        for i in rng.choice(y.size, size=min(options.samples, y.size), replace=False):
-            e = np.zeros(y.shape)
-            e[np.unravel_index(int(i), y.shape)] = 1.0
-            dirs.append(e)
-        for j, v in enumerate(dirs):
+        base = plan.array(y)
+        for j, v in enumerate(_probe_directions(y, options, rng)):
             h = STEP * max(1.0, float(np.max(np.abs(y))))
+            direction = plan.array(v)
             keys = []
-            for k, s in enumerate(_probe_offsets(h)):
+            for k, step in enumerate(_probe_offsets(h)):
                 key = f"p:y:{j}:{k}"
-                plan.call("c", "forward", plan.array(y + s * v), tr, save=key)
+                plan.call("c", "forward", plan.shifted(base, direction, step), tr, save=key)
                 keys.append(key)
             probes.append(("y", v, h, keys, j >= options.directions))
         plan.meta = {"dout": None, "probes": probes}

@@ -37,6 +37,13 @@ class Plan:
         self.arrays[key] = np.array(value, dtype=dtype)
         return {"array": key}
 
+    def shifted(self, base: dict[str, str], direction: dict[str, str], step: float) -> dict:
+        """An argument ``base + step * direction`` of two input arrays, built where it is used.
+
+        Probes of central differences send a direction once instead of a moved copy each.
+        """
+        return {"shift": base["array"], "along": direction["array"], "step": float(step)}
+
     def make(self, obj: str, kind: str, name: str, **kwargs: Any) -> None:
         """Build component ``kind/name`` with ``kwargs`` and call it ``obj``."""
         self.ops.append({"op": "make", "obj": obj, "kind": kind, "name": name, "kwargs": kwargs})
@@ -201,6 +208,8 @@ def _execute(
     def arg(value: Any) -> Any:
         if isinstance(value, dict) and set(value) == {"array"}:
             return arrays[value["array"]].copy()
+        if isinstance(value, dict) and set(value) == {"shift", "along", "step"}:
+            return arrays[value["shift"]] + value["step"] * arrays[value["along"]]
         if isinstance(value, dict) and set(value) in ({"saved"}, {"saved", "path"}):
             found = outcome.values[value["saved"]]
             for step in value.get("path", []):
