@@ -77,6 +77,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
 
 def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] | None) -> None:
     """Grade ``subs`` (default: the assignment's examples), print, write the outputs."""
+    from .batch import ResultCache, grade_all, parse_shard, shard
     from .grading import Grader
     from .report import print_report, write_csv, write_gradescope, write_json
     from .sandbox.runner import Limits
@@ -84,14 +85,16 @@ def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] 
     if subs is None:
         subs = [(p.stem, p) for p in assignment.examples()]
         console.print(f"Grading the bundled examples of [bold]{assignment.name}[/bold].")
+    if args.shard:
+        subs = shard(subs, *parse_shard(args.shard))
     limits = Limits(call=args.timeout) if args.timeout else None
     grader = Grader(assignment, limits=limits)
-    results = []
+    cache = ResultCache(Path(args.cache), grader) if args.cache else None
     with Progress(console=console, transient=True, disable=len(subs) < 2) as progress:
         task = progress.add_task("grading", total=len(subs))
-        for name, path in subs:
-            results.append(grader.grade(path, name))
-            progress.advance(task)
+        results = grade_all(
+            grader, subs, jobs=args.jobs, cache=cache, done=lambda _: progress.advance(task)
+        )
     report = grader.report(results)
     print_report(report, console, detail=args.detail)
     if args.json:
@@ -128,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", metavar="FILE", help="write a gradebook: a row per submission")
     p.add_argument("--gradescope", metavar="DIR", help="write DIR/<submission>/results.json")
     p.add_argument("--timeout", type=float, help="seconds for one check's calls")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once")
+    p.add_argument(
+        "--cache",
+        default=".gradekit-cache",
+        metavar="DIR",
+        help="reuse results of unchanged submissions (default: .gradekit-cache)",
+    )
+    p.add_argument("--no-cache", dest="cache", action="store_const", const=None)
+    p.add_argument("--shard", metavar="I/N", help="grade only the I-th of N slices of the class")
     p.add_argument(
         "--detail",
         action=argparse.BooleanOptionalAction,

@@ -35,6 +35,7 @@ def test_grading_a_folder_writes_every_output(tmp_path, capsys):
             "--gradescope",
             str(out),
             "--no-detail",
+            "--no-cache",
         ]
     )
     assert code == 0
@@ -63,8 +64,10 @@ def test_grading_a_folder_writes_every_output(tmp_path, capsys):
     assert "did not load" in json.loads((out / "carol" / "results.json").read_text())["output"]
 
 
-def test_grading_the_bundled_examples_by_default(capsys):
+def test_grading_the_bundled_examples_by_default(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     assert main(["grade", "-a", "backprop"]) == 0
+    assert list((tmp_path / ".gradekit-cache").glob("*.json")), "results were not cached"
     out = capsys.readouterr().out
     full = re.search(r"correct: (\S+) / (\S+)", out)
     assert full and full.group(1) == full.group(2)
