@@ -56,15 +56,175 @@ def init_experiment(
 ) -> dict:
     """The lecture's experiment: ``depth`` layers of ``width`` units on a unit-Gaussian batch.
 
-    Returns every layer's activations, shape (depth, batch, width), and the first layer's
-    weights' mean and std. Weights come from ``initializer((width, width), rng)``.
+    Returns every layer's activations (float32), shape (depth, batch, width); the parent
+    computes the per-layer statistics. Weights come from ``initializer((width, width), rng)``
+    with the generator that drew the batch; there are no biases.
     """
     rng = np.random.default_rng(seed)
     f = ACTIVATIONS[activation]
     x = rng.standard_normal((batch, width))
     hs = []
-    for _ in range(depth):
-        w = np.asarray(initializer((width, width), rng), dtype=np.float64)
+    for layer in range(1, depth + 1):
+        w = initializer((width, width), rng)
+        if not (type(w) is np.ndarray and w.dtype.kind == "f" and w.shape == (width, width)):
+            got = type(w).__name__
+            if type(w) is np.ndarray:
+                got = f"shape {w.shape} and dtype {w.dtype}"
+            raise TypeError(
+                f"layer {layer}: initializer(({width}, {width}), rng) returned {got}, "
+                f"expected a float ndarray of shape ({width}, {width})"
+            )
+        w = w.astype(np.float64, copy=False)
         x = f(x @ w)
         hs.append(x.astype(np.float32))
     return {"activations": np.stack(hs)}
+
+
+@routine
+def initializer_draws(initializer: Any, shape: tuple[int, int], seeds: list[int]) -> dict:
+    """Call ``initializer(shape, rng)`` once per seed, each with a fresh generator.
+
+    Returns the raw results (the parent validates them) and, per call, the next four
+    uniforms of the generator after the call: the parent compares them with a fresh
+    generator's to see whether the initializer drew from the ``rng`` it was given.
+    """
+    shape = (int(shape[0]), int(shape[1]))
+    draws, after = [], []
+    for seed in seeds:
+        rng = np.random.default_rng(int(seed))
+        draws.append(initializer(shape, rng))
+        after.append(rng.random(4))
+    return {"draws": draws, "after": np.stack(after)}
+
+
+def two_layer_gd(
+    w1: np.ndarray, w2: np.ndarray, x: np.ndarray, t: np.ndarray, steps: int, lr: float
+) -> dict[str, np.ndarray]:
+    """Full-batch gradient descent on ``y = tanh(x W1 + b1) W2 + b2``, squared error.
+
+    The loss is ``(1/N) sum ||y - t||^2`` and the biases start at 0. Plain trusted numpy:
+    the parent reruns it from the returned initial weights to recompute the routine's result.
+    """
+    w1, w2 = np.array(w1, dtype=np.float64), np.array(w2, dtype=np.float64)
+    b1, b2 = np.zeros(w1.shape[1]), np.zeros(w2.shape[1])
+    n = x.shape[0]
+    for _ in range(steps):
+        h = np.tanh(x @ w1 + b1)
+        dy = 2.0 * (h @ w2 + b2 - t) / n
+        dz = (dy @ w2.T) * (1.0 - h**2)
+        w2, b2 = w2 - lr * (h.T @ dy), b2 - lr * dy.sum(0)
+        w1, b1 = w1 - lr * (x.T @ dz), b1 - lr * dz.sum(0)
+    return {"W1": w1, "b1": b1, "W2": w2, "b2": b2}
+
+
+def symmetry_data(din: int, dout: int, batch: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed regression batch of the symmetry experiment: inputs and real targets."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((batch, din)), rng.standard_normal((batch, dout))
+
+
+@routine
+def symmetry_training(
+    initializer: Any,
+    din: int,
+    hidden: int,
+    dout: int,
+    batch: int,
+    steps: int,
+    lr: float,
+    seed: int,
+) -> dict:
+    """The symmetry problem: a ``din``-``hidden``-``dout`` tanh net trained from weights
+    drawn by ``initializer``, ``steps`` full-batch gradient-descent steps.
+
+    Returns the initial weights exactly as the initializer gave them, and the trained
+    weights (None when the initial ones are not arrays of the right shapes).
+    """
+    x, t = symmetry_data(din, dout, batch, seed)
+    rng = np.random.default_rng(seed + 1)
+    w1 = initializer((din, hidden), rng)
+    w2 = initializer((hidden, dout), rng)
+    trained = None
+    ok = all(type(w) is np.ndarray and w.dtype.kind == "f" for w in (w1, w2))
+    if ok and w1.shape == (din, hidden) and w2.shape == (hidden, dout):
+        trained = two_layer_gd(w1, w2, x, t, steps, lr)
+    return {"W1_0": w1, "W2_0": w2, "trained": trained}
+
+
+@routine
+def repeat_forward(layer: Any, x: np.ndarray, times: int, training: bool = True) -> np.ndarray:
+    """``layer.forward(x)`` ``times`` times (fresh random masks each time), stacked.
+
+    Each call gets its own copy of ``x``; every output must have the first one's shape.
+    """
+    outs = []
+    for t in range(times):
+        y = np.asarray(layer.forward(x.copy(), training=training), dtype=np.float64)
+        if outs and y.shape != outs[0].shape:
+            raise ValueError(
+                f"forward call {t + 1} returned shape {y.shape}, call 1 shape {outs[0].shape}"
+            )
+        outs.append(y)
+    return np.stack(outs)
+
+
+@routine
+def repeat_transform(
+    transform: Any, x: np.ndarray, y: np.ndarray, seed: int, times: int
+) -> dict[str, Any]:
+    """Call a batch transform ``times`` times with one generator; stack what it returns.
+
+    Each call gets copies of ``x`` and ``y``; ``mutated`` says whether any call modified
+    them. A result that is not a pair of arrays of the inputs' shapes stops the run.
+    """
+    rng = np.random.default_rng(seed)
+    xs, ys, changed = [], [], False
+    for t in range(times):
+        xi, yi = x.copy(), y.copy()
+        out = transform(xi, yi, rng)
+        if not (isinstance(out, tuple | list) and len(out) == 2):
+            raise TypeError(
+                f"call {t + 1}: a transform returns a pair (x, y), received {type(out).__name__}"
+            )
+        ox, oy = np.asarray(out[0], dtype=np.float64), np.asarray(out[1], dtype=np.float64)
+        if ox.shape != x.shape or oy.shape != y.shape:
+            raise ValueError(
+                f"call {t + 1}: returned x of shape {ox.shape} and y of shape {oy.shape}; "
+                f"expected the inputs' shapes {x.shape} and {y.shape}"
+            )
+        changed = changed or not (np.array_equal(xi, x) and np.array_equal(yi, y))
+        xs.append(ox)
+        ys.append(oy)
+    return {"x": np.stack(xs), "y": np.stack(ys), "mutated": changed}
+
+
+@routine
+def early_stopping_run(
+    stopper: Any, losses: np.ndarray, trajectory: dict[str, np.ndarray], inplace: bool
+) -> dict[str, Any]:
+    """Drive early stopping through one validation curve, as a training loop does.
+
+    Epoch ``e`` sets the weights to ``trajectory[name][e]``, then calls
+    ``stopper.step(losses[e], params)``, and stops at the first True. With ``inplace``,
+    ``params`` is the same dict of the same arrays every epoch, overwritten in place (as
+    ``w -= lr * dw`` does) and zeroed once the loop ends, so stored references change;
+    otherwise every epoch passes a fresh dict of fresh arrays. Returns the epoch of the
+    first True (-1 if none), and ``best_loss`` and ``best_params`` as the stopper holds
+    them at the end.
+    """
+    live = {k: np.array(v[0], dtype=np.float64) for k, v in trajectory.items()}
+    stop = -1
+    for epoch, loss in enumerate(losses):
+        if inplace:
+            for k, v in trajectory.items():
+                live[k][...] = v[epoch]
+            params = live
+        else:
+            params = {k: np.array(v[epoch], dtype=np.float64) for k, v in trajectory.items()}
+        if bool(stopper.step(float(loss), params)):
+            stop = epoch
+            break
+    if inplace:
+        for k in live:
+            live[k][...] = 0.0  # the loop goes on using its arrays: stored references see it
+    return {"stop": stop, "best_loss": stopper.best_loss, "best_params": stopper.best_params}

@@ -35,6 +35,10 @@ class GradientOptions(Options):
     training: bool = True
     fixed_seed: int | None = None
     """Reseed the component's ``rng`` before every forward: a fixed dropout mask."""
+    reference: bool = True
+    """Compare forward, dx and grads with the reference. False for a random layer whose mask
+    depends on the order of its random calls: then only central differences of the
+    student's own forward (with ``fixed_seed``), linearity and purity are judged."""
     targets: Literal["real", "labels", "signs"] | None = None
     """For losses: the kind of target (default by the loss's name)."""
 
@@ -157,19 +161,37 @@ class Gradient(CheckKind):
         missing = failed_call(outcome, first)
         if missing:
             return [missing]
-        if loss:
+        if not options.reference:
+            cases.append(self._shapes(outcome, ref))
+        elif loss:
             cases.append(scalar_close("loss", v["loss"], ref.values["loss"], rtol=options.rtol))
         else:
             cases.append(close("forward", v["y"], ref.values["y"], rtol=options.rtol))
-        cases.append(
-            failed_call(outcome, "dx") or close("dx", v["dx"], ref.values["dx"], rtol=options.rtol)
-        )
-        if not loss:
+        if options.reference:
+            cases.append(
+                failed_call(outcome, "dx")
+                or close("dx", v["dx"], ref.values["dx"], rtol=options.rtol)
+            )
+        if options.reference and not loss:
             cases += self._param_cases(outcome, ref, options)
         cases.append(self._linearity(outcome, loss))
         cases.append(self._numeric(outcome, meta, loss, options))
         cases.append(self._purity(outcome, loss))
         return cases
+
+    def _shapes(self, outcome: Outcome, ref: Outcome) -> Case:
+        """Without the reference: dx and every grad exist, finite, of the reference's shape."""
+        v, want = outcome.values, ref.values
+        got_grads = v.get("grads") if isinstance(v.get("grads"), dict) else {}
+        problems = [
+            f"forward: {array_problem(v.get('y'), np.shape(want['y']))}",
+            f"dx: {array_problem(v.get('dx'), np.shape(want['dx']))}",
+        ] + [
+            f"d{k}: {array_problem(got_grads.get(k), np.shape(e))}"
+            for k, e in (want.get("grads") or {}).items()
+        ]
+        problems = [p for p in problems if not p.endswith(": None")]
+        return Case("shapes", not problems, "; ".join(problems[:3]), compared=False)
 
     def _param_cases(self, outcome: Outcome, ref: Outcome, options: GradientOptions) -> list[Case]:
         expected = ref.values.get("grads") or {}

@@ -6,7 +6,12 @@ import json
 
 import pytest
 
+from gradekit_reference.mutants import all_mutants
+
 from .conftest import BUNDLED, REFERENCE, grader
+
+MISCONCEPTIONS = {m.misconception for m in all_mutants()}
+"""A buggy example's failures each name exactly one known misconception."""
 
 EXPECTED_BUGS = {
     "backprop": {
@@ -47,6 +52,21 @@ EXPECTED_BUGS = {
         "step.schedule",
         "step.schedule-hidden",
     },
+    "regularization": {
+        "l2.penalty",
+        "l2.penalty-hidden",
+        "dropout.stochastic",
+        "dropout.stochastic-hidden",
+        "vanilla_dropout.stochastic",
+        "vanilla_dropout.stochastic-hidden",
+        "cutmix.stochastic",
+        "cutmix.stochastic-hidden",
+        "early_stopping",
+        "early_stopping-hidden",
+        "early_stopping-hidden-wide",
+        "standardize.preprocess",
+        "standardize.preprocess-hidden",
+    },
 }
 
 
@@ -76,7 +96,7 @@ def test_buggy_example_loses_points_exactly_where_its_bugs_are(name):
     for check in result.checks:
         if check.name in failed:
             assert check.score < check.max_score
-            assert check.misconception, f"{check.name}: no misconception named"
+            assert check.misconception in MISCONCEPTIONS, f"{check.name}: {check.misconception}"
             assert "expected" in check.message or "modified" in check.message
 
 

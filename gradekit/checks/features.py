@@ -1,0 +1,237 @@
+"""Features of an outcome, compared between the student's outcome and the expected one.
+
+A check kind that judges behaviour rather than raw values reduces each outcome to named
+features with the same code on both sides, and compares them feature by feature:
+
+- ``Exact``: a deterministic array or number (a test-time output, a running variance),
+  compared entry by entry within ``rtol``;
+- ``Category``: which of a few behaviours the outcome shows (``"ok"``, ``"vertical"``,
+  ``"swapped"``), equal or not; the student's own message says what it did;
+- ``Statistic``: an estimate from random draws with its standard error. The difference of
+  two estimates has standard error ``sqrt(se_1^2 + se_2^2)``, and the tolerance is ``z``
+  of those plus an ``allowance`` that absorbs a documented legitimate difference (a box
+  rounded to the pixel the other way);
+- ``Missing``: a feature that could not be computed (a call raised, a bad array).
+
+Because the expected side may be the reference or a mutant, a mutant whose features the
+student matches explains the failure, and the grader names its misconception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..sandbox.plan import Outcome
+from .base import Case
+from .compare import array_problem, close, describe
+
+
+class Unusable(Exception):
+    """A value a feature needs is missing or malformed; the message says which and why."""
+
+
+@dataclass
+class Exact:
+    value: Any
+    rtol: float
+    label: str
+
+
+@dataclass
+class Category:
+    value: str
+    message: str = ""
+
+
+@dataclass
+class Statistic:
+    value: float
+    se: float
+    n: int
+    label: str
+    allowance: float = 0.0
+
+
+@dataclass
+class Missing:
+    message: str
+
+
+Feature = Exact | Category | Statistic | Missing
+
+
+@dataclass
+class Expected:
+    """What ``expect`` returns for feature-based kinds: the trusted side's features."""
+
+    features: dict[str, tuple[float, Feature]]
+    failure: Any = None
+    """The trusted run's failure, if any: the grader skips mutants that cannot run the plan."""
+
+
+def value(outcome: Outcome, key: str, label: str | None = None) -> Any:
+    """A saved value, or ``Unusable`` saying why it is not there."""
+    if key in outcome.values:
+        return outcome.values[key]
+    label = label or key
+    if outcome.failure is not None:
+        f = outcome.failure
+        raise Unusable(f"{label}: not computed, your code raised {f.type}: {f.message}")
+    raise Unusable(f"{label}: not computed ({outcome.detail or outcome.status})")
+
+
+def array(
+    outcome: Outcome, key: str, shape: tuple[int, ...] | None = None, label: str | None = None
+) -> np.ndarray:
+    """A saved finite real array (of ``shape``) as float64, or ``Unusable``."""
+    return valid(value(outcome, key, label), shape, label or key)
+
+
+def valid(got: Any, shape: tuple[int, ...] | None, label: str) -> np.ndarray:
+    """``got`` as a float64 array if it is a finite real array (of ``shape``), else ``Unusable``."""
+    problem = array_problem(got, shape)
+    if problem:
+        raise Unusable(f"{label}: {problem}")
+    return got.astype(np.float64)
+
+
+def number(outcome: Outcome, key: str, label: str | None = None) -> float:
+    """A saved real number (a size-1 array counts), or ``Unusable``; NaN is kept."""
+    got = value(outcome, key, label)
+    if isinstance(got, np.ndarray) and got.size == 1 and got.dtype.kind in "fiu":
+        return float(got.reshape(()))
+    if type(got) in (int, float):
+        return float(got)
+    raise Unusable(f"{label or key}: expected a number, received {describe(got)}")
+
+
+def mean_stat(samples: np.ndarray, label: str, allowance: float = 0.0) -> Statistic:
+    """The mean of independent samples, with its standard error ``std / sqrt(n)``."""
+    samples = np.asarray(samples, dtype=np.float64).ravel()
+    n = samples.size
+    if n == 0:
+        raise Unusable(f"{label}: nothing to measure")
+    return Statistic(float(samples.mean()), float(samples.std() / np.sqrt(n)), n, label, allowance)
+
+
+def correlation_stat(a: np.ndarray, b: np.ndarray, label: str) -> Statistic:
+    """Pearson's r of paired samples; about N(0, 1/n) when they are independent."""
+    a = np.asarray(a, dtype=np.float64).ravel()
+    b = np.asarray(b, dtype=np.float64).ravel()
+    sa, sb = a.std(), b.std()
+    if a.size < 2 or sa == 0 or sb == 0:
+        raise Unusable(f"{label}: the values never vary, so independence cannot be measured")
+    r = float(np.mean((a - a.mean()) * (b - b.mean())) / (sa * sb))
+    return Statistic(r, 1.0 / np.sqrt(a.size), a.size, label)
+
+
+def guarded(make: Callable[[], Feature]) -> Feature:
+    """``make()``, or ``Missing`` with the reason a value it needed is unusable."""
+    try:
+        return make()
+    except Unusable as exc:
+        return Missing(str(exc))
+    except Exception as exc:  # a malformed value no validation foresaw: that case fails
+        return Missing(f"could not be judged ({type(exc).__name__}: {exc})"[:300])
+
+
+class FeatureSet(dict[str, tuple[float, Feature]]):
+    """Named features with their weights, in the order they were added."""
+
+    def add(self, name: str, make: Callable[[], Feature], weight: float = 1.0) -> None:
+        """Compute a feature now; a value it needs that is unusable makes it ``Missing``."""
+        self[name] = (weight, guarded(make))
+
+
+def ok_or(problem: str | None) -> Category:
+    """``Category("ok")``, or ``"violated"`` with the problem as the student's message."""
+    return Category("ok") if problem is None else Category("violated", problem)
+
+
+def compare(
+    name: str,
+    weight: float,
+    got: Feature,
+    want: Feature,
+    *,
+    z: float,
+    source: str = "reference",
+) -> Case:
+    """One case: the student's feature against the expected one."""
+    if isinstance(got, Missing) or isinstance(want, Missing):
+        if isinstance(got, Missing) and isinstance(want, Missing):
+            return Case(name, True, "", weight)  # both fail the same way (a mutant)
+        message = got.message if isinstance(got, Missing) else f"{name}: computed, the {source}'s"
+        if isinstance(got, Missing) and not message.startswith(name):
+            message = f"{name}: {message}"
+        return Case(name, False, message, weight)
+    if isinstance(want, Exact):
+        assert isinstance(got, Exact)
+        expected = np.asarray(want.value, dtype=np.float64)
+        received = got.value
+        if np.ndim(expected) == 0 and not isinstance(received, np.ndarray):
+            received = np.asarray(received, dtype=np.float64)
+        case = close(want.label, received, expected, rtol=want.rtol, source=source)
+        return Case(name, case.passed, case.message, weight)
+    if isinstance(want, Category):
+        assert isinstance(got, Category)
+        if got.value == want.value:
+            return Case(name, True, "", weight)
+        message = got.message or f"{name}: behaves as {got.value!r}, expected {want.value!r}"
+        return Case(name, False, message, weight)
+    assert isinstance(got, Statistic) and isinstance(want, Statistic)
+    se = float(np.hypot(got.se, want.se)) if np.isfinite(got.se) else want.se
+    tol = z * se + want.allowance
+    diff = abs(got.value - want.value)
+    if np.isfinite(got.value) and diff <= tol:
+        return Case(name, True, "", weight)
+    extra = f" + an allowance of {want.allowance:.3g}" if want.allowance else ""
+    return Case(
+        name,
+        False,
+        f"{want.label}: received {got.value:.4g}, expected {want.value:.4g} ± {want.se:.2g} "
+        f"(the {source}'s estimate over {want.n} draws); the difference {diff:.3g} exceeds the "
+        f"tolerance {tol:.3g} ({z:g} standard errors of the difference{extra})",
+        weight,
+    )
+
+
+def compare_all(
+    got: dict[str, tuple[float, Feature]],
+    want: dict[str, tuple[float, Feature]],
+    *,
+    z: float,
+) -> list[Case]:
+    """Every expected feature against the student's, in the expected order."""
+    cases = []
+    for name, (weight, feature) in want.items():
+        mine = got.get(name, (weight, Missing(f"{name}: not computed")))[1]
+        cases.append(compare(name, weight, mine, feature, z=z))
+    return cases
+
+
+def purity_case(changed: list[str], outcome: Outcome) -> Case:
+    """Inputs must be left alone: ``changed`` lists the calls that modified theirs.
+
+    No credit when no watched call completed (nothing was shown to be pure)."""
+    ran = any(
+        k.endswith(".mutated") or (isinstance(v, dict) and "mutated" in v)
+        for k, v in outcome.values.items()
+    )
+    if not ran:
+        return Case("inputs unchanged", False, "", 0.5, compared=False)
+    message = "; ".join(f"{c} modified its input in place" for c in changed[:3])
+    return Case("inputs unchanged", not changed, message, 0.5, compared=False)
+
+
+def watched(outcome: Outcome, labels: dict[str, str]) -> list[str]:
+    """The calls a ``watch`` saw modify an input: saved keys by prefix -> call label."""
+    found = set()
+    for key, value in outcome.values.items():
+        if key.endswith(".mutated") and value:
+            found |= {label for prefix, label in labels.items() if key.startswith(prefix)}
+    return sorted(found)

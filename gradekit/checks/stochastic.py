@@ -1,0 +1,99 @@
+"""Stochastic-behaviour checks: random layers and batch transforms judged by what they do.
+
+A random component cannot be compared with the reference value by value: its draws depend
+on the order of its random calls. Each *model* below reduces an outcome to features that do
+not (see ``features``): the fraction of units a dropout mask keeps and their scale, the
+variance a DropConnect mask gives, batchnorm's running statistics after many batches, the
+lam that mixup's labels reveal, the pixel shares behind CutMix's label weights, the shift
+of every random crop. Statistics are compared with the reference's estimate over the same
+number of draws, within ``z`` standard errors of the difference.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ..hookspecs import hookimpl
+from ..sandbox.plan import Outcome, Plan
+from .base import Case, CheckKind, Options, Run, Target
+from .features import Expected, compare_all, purity_case
+from .stochastic_layers import LAYER_MODELS
+from .stochastic_transforms import TRANSFORM_MODELS
+
+MODELS = {**LAYER_MODELS, **TRANSFORM_MODELS}
+"""Every statistical model by name; a component is checked by the model of its name."""
+
+ModelName = Literal[
+    "dropout",
+    "vanilla_dropout",
+    "dropconnect",
+    "batchnorm",
+    "mixup",
+    "cutmix",
+    "flip",
+    "crop",
+    "noise",
+    "cutout",
+]
+
+
+class StochasticOptions(Options):
+    model: ModelName | None = None
+    """The behaviour to check; by default the component's registry name."""
+    p_values: tuple[float, ...] = (0.2, 0.8)
+    """Keep (or flip) probabilities tried by dropout, DropConnect and flip; each overrides
+    the component's ``p``. Use two values: at p = 0.5 keeping and dropping look alike."""
+    draws: int | None = None
+    """Forward passes or batches per setting; each model has a default that keeps every
+    mutant many standard errors away."""
+    z: float = 5.0
+    """Standard errors of a difference allowed for a statistic (two-sided, about 6e-7)."""
+
+
+class Stochastic(CheckKind):
+    """A random layer or batch transform behaves as specified, judged by statistics."""
+
+    name = "stochastic"
+    kinds = ("layers", "transforms")
+    options = StochasticOptions
+    summary = "random behaviour judged by statistics and exact invariants, not by draws"
+
+    def _model(self, target: Target, options: StochasticOptions) -> Any:
+        name = options.model or target.name
+        model = MODELS.get(name)
+        if model is None:
+            raise ValueError(
+                f"no statistical model for {target.kind}/{target.name}: set options.model "
+                f"to one of {', '.join(sorted(MODELS))}"
+            )
+        if target.kind not in model.kinds:
+            raise ValueError(f"model {name!r} checks {', '.join(model.kinds)}, not {target.kind}")
+        return model
+
+    def plan(self, target: Target, options: StochasticOptions) -> Plan:
+        return self._model(target, options).plan(target, options)
+
+    def expect(self, target: Target, options: StochasticOptions, plan: Plan, run: Run) -> Expected:
+        outcome = run(plan)
+        features = self._model(target, options).features(target, options, plan, outcome)
+        return Expected(features, outcome.failure)
+
+    def judge(
+        self,
+        target: Target,
+        options: StochasticOptions,
+        plan: Plan,
+        outcome: Outcome,
+        expected: Expected,
+    ) -> list[Case]:
+        model = self._model(target, options)
+        got = model.features(target, options, plan, outcome)
+        cases = compare_all(got, expected.features, z=options.z)
+        cases.append(purity_case(model.changed(plan, outcome), outcome))
+        return cases
+
+
+@hookimpl
+def gradekit_check_kinds() -> list[CheckKind]:
+    """The stochastic-behaviour check."""
+    return [Stochastic()]
