@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gradekit import hookspecs
+from gradekit.checks import check_kinds
 from gradekit.components import KINDS
 from gradekit_reference import COMPONENTS
 
@@ -72,3 +73,14 @@ def test_contract_signature_matches_the_reference(kind, name):
     params = inspect.signature(factory).parameters.values()
     assert names == [p.name for p in params]
     assert defaults == {p.name: p.default for p in params if p.default is not p.empty}
+
+
+GRADING = (DOCS / "grading.md").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(check_kinds()))
+def test_every_check_kind_is_documented(name):
+    kind = check_kinds()[name]
+    assert f"| `{name}` |" in GRADING, f"docs/grading.md has no row for the {name} check"
+    assert kind.summary, f"the {name} check has no one-line summary"
+    assert inspect.getdoc(type(kind).options), f"the {name} check's options are undocumented"
