@@ -77,6 +77,21 @@ class CheckSpec(BaseModel):
         return check_kinds()[self.type].options(**self.options)
 
 
+class LimitsSpec(BaseModel):
+    """Limits on a worker, overriding gradekit's defaults (see ``sandbox.runner.Limits``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    startup: float | None = Field(default=None, gt=0)
+    submission: float | None = Field(default=None, gt=0)
+    memory_mb: int | None = Field(default=None, ge=256)
+    cpu_seconds: int | None = Field(default=None, gt=0)
+    file_mb: int | None = Field(default=None, gt=0)
+    open_files: int | None = Field(default=None, ge=16)
+    processes: int | None = Field(default=None, ge=8)
+    output_kb: int | None = Field(default=None, gt=0)
+
+
 class AssignmentSpec(BaseModel):
     """A whole assignment: its name, a base seed, default limits, and its checks."""
 
@@ -89,6 +104,7 @@ class AssignmentSpec(BaseModel):
     seed: int = 0
     timeout: float = Field(default=30.0, gt=0)
     """Seconds for one check's calls, unless the check sets its own."""
+    limits: LimitsSpec = LimitsSpec()
     checks: list[CheckSpec] = Field(min_length=1)
 
     @model_validator(mode="before")

@@ -60,6 +60,25 @@ def submissions_in(paths: Sequence[str]) -> list[tuple[str, Path]]:
     return found
 
 
+def _limit(text: str) -> tuple[str, float]:
+    """``NAME=VALUE`` for ``--limit``, checked against the Limits fields."""
+    from dataclasses import fields
+
+    from .sandbox.runner import Limits
+
+    name, _, value = text.partition("=")
+    known = {f.name: f.type for f in fields(Limits)}
+    if name not in known:
+        raise argparse.ArgumentTypeError(f"unknown limit {name!r}; known: {', '.join(known)}")
+    try:
+        number = float(value) if known[name] == "float" else int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name} needs a number, not {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{name} must be positive")
+    return name, number
+
+
 def _grade(args: argparse.Namespace, console: Console) -> int:
     """Grade submissions against an assignment, or every bundled example without one."""
     from .assignments import bundled_assignments, load_assignment
@@ -80,15 +99,16 @@ def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] 
     from .batch import ResultCache, grade_all, parse_shard, shard
     from .grading import Grader
     from .report import print_report, write_csv, write_gradescope, write_json
-    from .sandbox.runner import Limits
 
     if subs is None:
         subs = [(p.stem, p) for p in assignment.examples()]
         console.print(f"Grading the bundled examples of [bold]{assignment.name}[/bold].")
     if args.shard:
         subs = shard(subs, *parse_shard(args.shard))
-    limits = Limits(call=args.timeout) if args.timeout else None
-    grader = Grader(assignment, limits=limits)
+    limits = dict(args.limit or [])
+    if args.timeout:
+        limits["call"] = args.timeout
+    grader = Grader(assignment, limits=limits, backend=args.backend)
     cache = ResultCache(Path(args.cache), grader) if args.cache else None
     with Progress(console=console, transient=True, disable=len(subs) < 2) as progress:
         task = progress.add_task("grading", total=len(subs))
@@ -132,6 +152,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gradescope", metavar="DIR", help="write DIR/<submission>/results.json")
     p.add_argument("--timeout", type=float, help="seconds for one check's calls")
     p.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once")
+    p.add_argument(
+        "--backend",
+        choices=["auto", "bwrap", "rlimits"],
+        default="auto",
+        help="how workers are confined (default: bubblewrap where it works)",
+    )
+    p.add_argument(
+        "--limit",
+        action="append",
+        type=_limit,
+        metavar="NAME=VALUE",
+        help="a worker limit, e.g. memory_mb=1024 or submission=300 (see docs/sandbox.md)",
+    )
     p.add_argument(
         "--cache",
         default=".gradekit-cache",

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .assignments import Assignment, CheckSpec
+from .assignments import BUNDLED, Assignment, CheckSpec
 from .checks import Case, CheckKind, Target, check_kinds
 from .results import CaseResult, CheckResult, GradeReport, SubmissionResult
+from .sandbox.backends import choose
 from .sandbox.plan import Outcome, Plan
 from .sandbox.runner import Limits, LocalSession, WorkerSession
 
@@ -60,6 +61,19 @@ def reference_factories() -> dict[tuple[str, str], Callable[..., Any]]:
     return {(kind, name): f for kind, table in COMPONENTS.items() for name, f in table.items()}
 
 
+def hidden_paths(assignment: Assignment) -> tuple[Path, ...]:
+    """What a worker must not read: the reference, the assignments, this assignment's folder."""
+    from importlib.resources import files
+
+    import gradekit_reference
+
+    return (
+        Path(gradekit_reference.__file__).parent,
+        Path(str(files(BUNDLED))),
+        assignment.folder,
+    )
+
+
 def reference_mutants() -> list[MutantInfo]:
     """The reference's catalogue of known mistakes."""
     from gradekit_reference.mutants import all_mutants
@@ -74,12 +88,16 @@ class Grader:
         self,
         assignment: Assignment,
         *,
-        limits: Limits | None = None,
+        limits: dict[str, Any] | None = None,
+        backend: str | None = None,
         factories: dict[tuple[str, str], Callable[..., Any]] | None = None,
         mutants: list[MutantInfo] | None = None,
     ) -> None:
         self.assignment = assignment
-        self.limits = limits or Limits(call=assignment.spec.timeout)
+        spec_limits = assignment.spec.limits.model_dump(exclude_none=True)
+        self.limits = Limits(**{"call": assignment.spec.timeout, **spec_limits, **(limits or {})})
+        self.backend = choose(backend)
+        self.hidden = hidden_paths(assignment)
         self.factories = factories if factories is not None else reference_factories()
         self.mutants = mutants if mutants is not None else reference_mutants()
         self._mutant_expected: dict[tuple[str, str], Any] = {}
@@ -104,7 +122,7 @@ class Grader:
         """Grade one submission (a ``.py`` file or a package folder)."""
         path = Path(path)
         results = []
-        with WorkerSession(path, self.limits) as worker:
+        with WorkerSession(path, self.limits, self.backend, self.hidden) as worker:
             for check in self.checks:
                 outcome = worker.run(check.plan, timeout=check.timeout)
                 results.append(self.verdict(check, outcome))

@@ -16,27 +16,41 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .backends import ProcessCap, bwrap_prefix, choose, rlimits
 from .plan import Factory, Outcome, Plan, execute
 from .transport import TransportError, read_outcome, write_plan
 
 _KEEP_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "SYSTEMROOT")
-_TAIL = 2000
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Wall-clock limits on student code, in seconds."""
+    """What a worker may use. Times are wall-clock seconds; sizes are MiB."""
 
     call: float = 30.0
     """One plan (one check's calls)."""
     startup: float = 30.0
     """Importing the submission."""
+    submission: float = 600.0
+    """Every call of one submission together; checks after that time out at once."""
+    memory_mb: int = 2048
+    """Address space of the worker (RLIMIT_AS)."""
+    cpu_seconds: int = 600
+    """CPU time of one worker process (RLIMIT_CPU)."""
+    file_mb: int = 64
+    """The largest file the worker may write (RLIMIT_FSIZE)."""
+    open_files: int = 256
+    processes: int = 64
+    """Processes and threads at once (a pids cgroup as root, else RLIMIT_NPROC)."""
+    output_kb: int = 64
+    """How much of the worker's printed output is kept (the rest is read and dropped)."""
 
 
 class LocalSession:
@@ -57,6 +71,7 @@ class LocalSession:
 
 
 def _scrubbed_env(home: Path) -> dict[str, str]:
+    """The worker's whole environment: nothing of the grader's but what numpy needs."""
     env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
     env.update(
         HOME=str(home),
@@ -72,16 +87,48 @@ def _scrubbed_env(home: Path) -> dict[str, str]:
     return env
 
 
+class _Output:
+    """Drains a worker's stdout and stderr, keeping only the last ``limit`` bytes."""
+
+    def __init__(self, stream: Any, limit: int) -> None:
+        self._buffer = bytearray()
+        self._limit = limit
+        self._thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _drain(self, stream: Any) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            for chunk in iter(lambda: stream.read1(65536), b""):
+                self._buffer += chunk
+                del self._buffer[: max(0, len(self._buffer) - self._limit)]
+
+    def tail(self, chars: int = 500) -> str:
+        """The end of what the worker printed, for a message (never parsed)."""
+        self._thread.join(timeout=1)
+        return bytes(self._buffer[-chars:]).decode("utf-8", "replace").strip()
+
+
 class WorkerSession:
     """One submission's worker process, started on first use and after each failure."""
 
-    def __init__(self, submission: str | Path, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        submission: str | Path,
+        limits: Limits | None = None,
+        backend: str | None = None,
+        hidden: tuple[Path, ...] = (),
+    ) -> None:
         self.submission = Path(submission).resolve()
         self.limits = limits or Limits()
+        self.backend = choose(backend)
+        self.hidden = hidden
         self.load_error: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._home: Path | None = None
+        self._cap: ProcessCap | None = None
+        self._output: _Output | None = None
         self._tasks = 0
+        self._spent = 0.0
 
     def __enter__(self) -> WorkerSession:
         return self
@@ -97,43 +144,65 @@ class WorkerSession:
             self._home = None
 
     def _stop(self) -> None:
-        if self._proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._proc.pid, signal.SIGKILL)
-            self._proc.wait()
-            for f in (self._in, self._out):
-                os.close(f)
-            self._proc = None
+        if self._proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        if self._cap is not None:
+            self._cap.close()
+            self._cap = None
+        self._proc.wait()
+        for f in (self._in, self._out):
+            os.close(f)
+        self._proc = None
+
+    def _command(self, fds: tuple[int, int]) -> list[str]:
+        python = [sys.executable, "-I", "-m", "gradekit.sandbox.worker", str(self.submission)]
+        python += [str(fd) for fd in fds]
+        if self.backend != "bwrap":
+            return python
+        assert self._home is not None
+        hidden = [*self.hidden, Path.cwd(), self.submission.parent]
+        env = [a for k, v in _scrubbed_env(self._home).items() for a in ("--setenv", k, v)]
+        prefix = bwrap_prefix(self._home, self.submission, hidden)
+        return [*prefix, "--clearenv", *env, *python]
 
     def _start(self) -> None:
         if self._home is None:
             self._home = Path(tempfile.mkdtemp(prefix="gradekit-worker-"))
         to_worker_r, self._in = os.pipe()
         self._out, from_worker_w = os.pipe()
-        log = self._home / "output.log"
-        with log.open("ab") as sink:
-            self._proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-I",
-                    "-m",
-                    "gradekit.sandbox.worker",
-                    str(self.submission),
-                    str(to_worker_r),
-                    str(from_worker_w),
-                ],
-                pass_fds=(to_worker_r, from_worker_w),
-                cwd=self._home,
-                env=_scrubbed_env(self._home),
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=sink,
-                start_new_session=True,
-            )
+        limits = self.limits
+        self._cap = ProcessCap(limits.processes)
+        set_limits = rlimits(
+            limits.memory_mb,
+            limits.cpu_seconds,
+            limits.file_mb,
+            limits.open_files,
+            limits.processes,
+        )
+        cap = self._cap
+
+        def before_exec() -> None:
+            cap.enter()
+            set_limits()
+
+        self._proc = subprocess.Popen(
+            self._command((to_worker_r, from_worker_w)),
+            pass_fds=(to_worker_r, from_worker_w),
+            cwd=self._home,
+            env=_scrubbed_env(self._home),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=before_exec,
+        )
+        self._output = _Output(self._proc.stdout, limits.output_kb * 1024)
         os.close(to_worker_r)
         os.close(from_worker_w)
         self._buffer = b""
-        message = self._read_message(self.limits.startup)
+        message = self._read_message(limits.startup)
         if isinstance(message, dict) and isinstance(message.get("load_error"), str):
             self.load_error = message["load_error"][:1000]
             self._stop()
@@ -165,16 +234,24 @@ class WorkerSession:
             return None
 
     def _output_tail(self) -> str:
-        log = (self._home / "output.log") if self._home else None
-        if not log or not log.is_file():
-            return ""
-        with log.open("rb") as f:
-            f.seek(max(0, log.stat().st_size - _TAIL))
-            tail = f.read().decode("utf-8", "replace").strip()
-        return f"; its last output: {tail[-500:]}" if tail else ""
+        tail = self._output.tail() if self._output else ""
+        return f"; its last output: {tail}" if tail else ""
 
     def run(self, plan: Plan, timeout: float | None = None) -> Outcome:
         """Run ``plan`` in the worker within ``timeout`` (default: the per-call limit)."""
+        left = self.limits.submission - self._spent
+        if left <= 0:
+            budget = f"{self.limits.submission:g} s"
+            return Outcome(
+                status="timeout", detail=f"the submission's time budget ({budget}) is used up"
+            )
+        start = time.monotonic()
+        try:
+            return self._run(plan, min(timeout or self.limits.call, left))
+        finally:
+            self._spent += time.monotonic() - start
+
+    def _run(self, plan: Plan, timeout: float) -> Outcome:
         if self._proc is None and self.load_error is None:
             self._start()
         if self.load_error is not None:
@@ -184,13 +261,11 @@ class WorkerSession:
         folder = self._home / f"task{self._tasks}"
         write_plan(folder, plan.ops, plan.arrays)
         os.write(self._in, (str(folder) + "\n").encode())
-        message = self._read_message(timeout or self.limits.call)
+        message = self._read_message(timeout)
         try:
             if message == "timeout":
                 self._stop()
-                return Outcome(
-                    status="timeout", detail=f"no answer within {timeout or self.limits.call:g} s"
-                )
+                return Outcome(status="timeout", detail=f"no answer within {timeout:g} s")
             if not isinstance(message, dict) or message.get("done") != folder.name:
                 tail = self._output_tail()
                 self._stop()

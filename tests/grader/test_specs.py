@@ -48,6 +48,14 @@ BAD = {
         r"check id 'a' is used twice",
     ),
     "no checks": (HEAD + "checks = []\n", r"field 'checks'"),
+    "bad limit": (
+        HEAD + "limits = { memory_mb = 10 }\n[[checks]]\n" + GOOD_CHECK,
+        r"field 'limits.memory_mb': Input should be greater than or equal to 256",
+    ),
+    "unknown limit": (
+        HEAD + "limits = { memroy_mb = 1000 }\n[[checks]]\n" + GOOD_CHECK,
+        r"field 'limits.memroy_mb': Extra inputs are not permitted",
+    ),
 }
 
 

@@ -1,0 +1,196 @@
+"""How a worker is confined: bubblewrap where it works, else plain resource limits.
+
+Both backends give every worker rlimits (memory, CPU time, file size, open files), a
+scrubbed environment, a private temporary folder and a process cap. bubblewrap adds no
+network, a read-only root, and hides the reference, the bundled assignments, the
+grader's working folder and the other submissions. See docs/sandbox.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from ..errors import GradekitError
+
+BACKENDS = ("bwrap", "rlimits")
+
+
+@cache
+def bwrap_works() -> bool:
+    """Whether bubblewrap is installed and may create namespaces on this machine."""
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return False
+    try:
+        done = subprocess.run(
+            [exe, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+            capture_output=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def available() -> list[str]:
+    """The backends that work here, strongest first."""
+    return [b for b in BACKENDS if b != "bwrap" or bwrap_works()]
+
+
+@cache
+def _fallback_notice() -> None:
+    print(
+        "gradekit: bubblewrap is not available here; workers run with resource limits only"
+        " (no network or file-system isolation). Install the bubblewrap package for both.",
+        file=sys.stderr,
+    )
+
+
+def choose(requested: str | None) -> str:
+    """The backend to use: ``bwrap``, ``rlimits``, or ``None``/``auto`` for the strongest."""
+    if requested in (None, "auto"):
+        if bwrap_works():
+            return "bwrap"
+        _fallback_notice()
+        return "rlimits"
+    if requested not in BACKENDS:
+        raise GradekitError(f"unknown sandbox backend {requested!r}; use auto, bwrap or rlimits")
+    if requested == "bwrap" and not bwrap_works():
+        raise GradekitError("the bwrap backend was asked for, but bubblewrap does not work here")
+    return requested
+
+
+def rlimits(
+    memory_mb: int, cpu_seconds: int, file_mb: int, open_files: int, processes: int
+) -> Callable[[], None]:
+    """A ``preexec_fn`` that sets the worker's limits before it starts Python."""
+
+    def apply() -> None:
+        mb = 1 << 20
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * mb, memory_mb * mb))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb * mb, file_mb * mb))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if os.geteuid() != 0:  # root is exempt from RLIMIT_NPROC: see ProcessCap
+            resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+
+    return apply
+
+
+def _python_roots() -> list[Path]:
+    """The folders the worker's Python needs: the interpreter, the stdlib, site-packages."""
+    keys = ("stdlib", "platstdlib", "purelib", "platlib")
+    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent}
+    roots |= {Path(p) for p in sysconfig.get_paths().values() if p} | {
+        Path(sysconfig.get_path(k)) for k in keys
+    }
+    return sorted(r.resolve() for r in roots if r.exists())
+
+
+def bwrap_prefix(home: Path, submission: Path, hidden: list[Path]) -> list[str]:
+    """The bubblewrap command line that confines a worker.
+
+    The whole file system is read-only; ``hidden`` folders (the reference, assignments,
+    the grader's folder, the class folder) are covered by empty tmpfs mounts; then the
+    Python install, gradekit and the submission are mounted back read-only, and ``home``
+    (the worker's private folder) read-write.
+    """
+    import gradekit
+
+    args = [
+        shutil.which("bwrap") or "bwrap",
+        "--die-with-parent",
+        "--new-session",
+        "--unshare-all",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
+    ]
+    secret = sorted({p.resolve() for p in hidden if p.exists()}, key=lambda p: len(p.parts))
+    visible = [*_python_roots(), Path(gradekit.__file__).resolve().parent]
+    # Inside a hidden folder, mount back what Python needs (a venv in the grader's folder).
+    rebound = [v for v in visible if any(v.is_relative_to(s) and v != s for s in secret)]
+    for path in secret:
+        args += ["--tmpfs", str(path)]
+    for path in rebound:
+        args += ["--ro-bind", str(path), str(path)]
+    for path in secret:  # and hide again what those contain (an editable reference)
+        if any(path.is_relative_to(v) for v in rebound):
+            args += ["--tmpfs", str(path)]
+    args += ["--ro-bind", str(submission), str(submission)]
+    args += ["--bind", str(home), str(home), "--chdir", str(home)]
+    return args
+
+
+class ProcessCap:
+    """A ``pids`` cgroup that caps a worker's processes and lets them all be killed.
+
+    Root ignores RLIMIT_NPROC, so where gradekit runs as root it uses a cgroup when one can
+    be created (cgroup v1 or v2); elsewhere the rlimit applies. Without either, a fork bomb
+    is stopped only by the worker's time limit (and, under bubblewrap, its pid namespace).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.path: Path | None = None
+        if os.geteuid() != 0:
+            return
+        name = f"gradekit-{os.getpid()}-{id(self):x}"
+        for root in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
+            if not (root / "cgroup.procs").is_file():
+                continue
+            try:
+                if root.name == "cgroup":  # v2: the controller must be enabled for children
+                    controllers = (root / "cgroup.subtree_control").read_text().split()
+                    if "pids" not in controllers:
+                        (root / "cgroup.subtree_control").write_text("+pids")
+                path = root / name
+                path.mkdir()
+                (path / "pids.max").write_text(str(limit))
+                self.path = path
+                return
+            except OSError:
+                continue
+
+    def enter(self) -> None:
+        """Move the calling process (the worker, before it execs) into the cgroup."""
+        if self.path is not None:
+            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def kill_all(self) -> None:
+        """SIGKILL every process left in the cgroup, however it detached itself."""
+        if self.path is None:
+            return
+        for _ in range(20):
+            try:
+                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+            except OSError:
+                return
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, 9)
+
+    def close(self) -> None:
+        """Kill what is left and remove the cgroup."""
+        self.kill_all()
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.rmdir()
+            self.path = None
