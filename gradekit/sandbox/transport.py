@@ -1,14 +1,15 @@
-"""What crosses the trust boundary: JSON and ``.npy`` files, read strictly by the parent.
+"""What crosses the trust boundary: JSON and ``.npy`` records, read strictly by the parent.
 
-Never pickle: the parent reads only files it names itself, checks each ``.npy`` header
-(a real numeric dtype, a bounded size) before loading it with ``allow_pickle=False``,
-and rebuilds plain values. A malformed result is the failure of that check only.
+Each side writes one JSON file and one file of ``.npy`` records one after the other (one
+file, not one per array: the round trip of a check costs two files). Never pickle: the
+parent reads only the files it names, checks each record's header (a real numeric dtype,
+a bounded size) before reading its data, and rebuilds plain values. A malformed result
+is the failure of that check only.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,80 +18,100 @@ import numpy as np
 from .plan import Failure, Outcome, Unsupported
 
 RESULT = "result.json"
+VALUES = "values.npy"
 MAX_JSON_BYTES = 4 << 20
 MAX_ARRAY_BYTES = 256 << 20
 MAX_NODES = 10_000
-_NPY_NAME = re.compile(r"v\d{1,6}\.npy")
 
 
 class TransportError(Exception):
     """A result that breaks the format: reported as the failure of the check."""
 
 
+ARRAYS = "arrays.npy"
+
+
+def _write_records(path: Path, arrays: list[np.ndarray]) -> None:
+    with path.open("wb") as f:
+        for array in arrays:
+            np.lib.format.write_array(f, np.ascontiguousarray(array), allow_pickle=False)
+
+
 def write_plan(folder: Path, ops: list[dict[str, Any]], arrays: dict[str, np.ndarray]) -> None:
-    """Write a plan for the worker: ``plan.json`` and one ``.npy`` per input array."""
+    """Write a plan for the worker: ``plan.json`` and its input arrays as ``.npy`` records."""
     folder.mkdir(parents=True, exist_ok=True)
-    for key, value in arrays.items():
-        np.save(folder / f"{key}.npy", value, allow_pickle=False)
-    (folder / "plan.json").write_text(json.dumps({"ops": ops, "arrays": sorted(arrays)}))
+    names = sorted(arrays)
+    _write_records(folder / ARRAYS, [arrays[k] for k in names])
+    (folder / "plan.json").write_text(json.dumps({"ops": ops, "arrays": names}))
 
 
 def read_plan(folder: Path) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
     """The worker's side of ``write_plan``."""
     data = json.loads((folder / "plan.json").read_text())
-    arrays = {key: np.load(folder / f"{key}.npy", allow_pickle=False) for key in data["arrays"]}
+    with (folder / ARRAYS).open("rb") as f:
+        arrays = {k: np.lib.format.read_array(f, allow_pickle=False) for k in data["arrays"]}
     return data["ops"], arrays
 
 
-def _encode(value: Any, folder: Path, counter: list[int]) -> Any:
+def _encode(value: Any, arrays: list[np.ndarray]) -> Any:
     if isinstance(value, np.ndarray):
-        name = f"v{counter[0]}.npy"
-        counter[0] += 1
-        np.save(folder / name, value, allow_pickle=False)
-        return {"t": "array", "file": name}
+        arrays.append(value)
+        return {"t": "array", "index": len(arrays) - 1}
     if isinstance(value, Unsupported):
         return {"t": "unsupported", "v": value.type_name}
     if isinstance(value, dict):
-        return {"t": "dict", "v": {k: _encode(v, folder, counter) for k, v in value.items()}}
+        return {"t": "dict", "v": {k: _encode(v, arrays) for k, v in value.items()}}
     if isinstance(value, list):
-        return {"t": "list", "v": [_encode(v, folder, counter) for v in value]}
+        return {"t": "list", "v": [_encode(v, arrays) for v in value]}
     if value is None or isinstance(value, bool | int | float):
         return {"t": "scalar", "v": value}
     return {"t": "unsupported", "v": type(value).__name__}
 
 
 def write_outcome(folder: Path, outcome: Outcome) -> None:
-    """The worker's answer: every saved value, arrays as ``.npy``, the rest as JSON."""
-    counter = [0]
-    values = {k: _encode(v, folder, counter) for k, v in outcome.values.items()}
+    """The worker's answer: every saved value, arrays as ``.npy`` records, the rest as JSON."""
+    arrays: list[np.ndarray] = []
+    values = {k: _encode(v, arrays) for k, v in outcome.values.items()}
     failure = vars(outcome.failure) if outcome.failure else None
-    (folder / RESULT).write_text(json.dumps({"values": values, "failure": failure}))
+    _write_records(folder / VALUES, arrays)
+    (folder / RESULT).write_text(
+        json.dumps({"values": values, "arrays": len(arrays), "failure": failure})
+    )
 
 
-def _load_array(folder: Path, name: Any) -> np.ndarray:
-    if not isinstance(name, str) or not _NPY_NAME.fullmatch(name):
-        raise TransportError(f"bad array file name {name!r:.40}")
-    path = folder / name
+def _read_records(path: Path, count: int) -> list[np.ndarray]:
+    """``count`` arrays from a file of ``.npy`` records, each header checked before its data."""
+    if not path.is_file() or path.stat().st_size > MAX_ARRAY_BYTES:
+        raise TransportError("the result's arrays are missing or larger than allowed")
+    arrays = []
     with path.open("rb") as f:
-        version = np.lib.format.read_magic(f)
-        read_header = {
-            (1, 0): np.lib.format.read_array_header_1_0,
-            (2, 0): np.lib.format.read_array_header_2_0,
-        }.get(version)
-        if read_header is None:
-            raise TransportError(f"unsupported .npy version {version}")
-        shape, _, dtype = read_header(f)  # the header only: no data is read yet
-        if dtype.kind not in "biuf" or dtype.hasobject:
-            raise TransportError(f"array of dtype {dtype} is not a plain numeric array")
-        if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize > MAX_ARRAY_BYTES:
-            raise TransportError(f"array of shape {shape} is larger than allowed")
-    array = np.load(path, allow_pickle=False)
-    if type(array) is not np.ndarray:
-        raise TransportError("not an ndarray")
-    return array
+        for _ in range(count):
+            try:
+                version = np.lib.format.read_magic(f)
+            except ValueError:
+                raise TransportError("a result array is not in the .npy format") from None
+            read_header = {
+                (1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0,
+            }.get(version)
+            if read_header is None:
+                raise TransportError(f"unsupported .npy version {version}")
+            try:
+                shape, fortran, dtype = read_header(f)  # the header only: no data read yet
+            except ValueError as exc:
+                raise TransportError(f"a bad .npy header: {exc}") from None
+            if dtype.kind not in "biuf" or dtype.hasobject or dtype.itemsize > 8:
+                raise TransportError(f"array of dtype {dtype} is not a plain numeric array")
+            size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            data = f.read(size)
+            if len(data) != size:
+                raise TransportError("a result array is truncated")
+            order = "F" if fortran else "C"
+            arrays.append(np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy())
+    return arrays
 
 
-def _decode(node: Any, folder: Path, budget: list[int]) -> Any:
+def _decode(node: Any, arrays: list[np.ndarray], budget: list[int]) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         raise TransportError("result has too many values")
@@ -98,15 +119,18 @@ def _decode(node: Any, folder: Path, budget: list[int]) -> Any:
         raise TransportError("malformed value")
     tag, v = node["t"], node.get("v")
     if tag == "array":
-        return _load_array(folder, node.get("file"))
+        index = node.get("index")
+        if type(index) is not int or not 0 <= index < len(arrays):
+            raise TransportError(f"bad array index {index!r:.20}")
+        return arrays[index]
     if tag == "scalar" and (v is None or type(v) in (bool, int, float)):
         return v
     if tag == "unsupported" and isinstance(v, str):
         return Unsupported(v[:80])
     if tag == "dict" and isinstance(v, dict):
-        return {str(k): _decode(x, folder, budget) for k, x in v.items()}
+        return {str(k): _decode(x, arrays, budget) for k, x in v.items()}
     if tag == "list" and isinstance(v, list):
-        return [_decode(x, folder, budget) for x in v]
+        return [_decode(x, arrays, budget) for x in v]
     raise TransportError(f"malformed value of tag {tag!r:.20}")
 
 
@@ -123,8 +147,12 @@ def read_outcome(folder: Path) -> Outcome:
         raise TransportError(f"the result is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("values"), dict):
         raise TransportError("the result has no values")
+    count = data.get("arrays")
+    if type(count) is not int or not 0 <= count <= MAX_NODES:
+        raise TransportError("the result has a bad array count")
+    arrays = _read_records(folder / VALUES, count)
     budget = [MAX_NODES]
-    values = {str(k): _decode(v, folder, budget) for k, v in data["values"].items()}
+    values = {str(k): _decode(v, arrays, budget) for k, v in data["values"].items()}
     failure = data.get("failure")
     if failure is not None:
         try:

@@ -85,17 +85,23 @@ def test_printing_fake_results_changes_nothing(session):
     assert set(outcome.values) == {"y"}
 
 
+NUMERIC = np.arange(3.0)
+OBJECTS = np.array(["a", "b"], dtype=object)
+
+
 @pytest.mark.parametrize(
-    ("result", "pattern"),
+    ("record", "result", "pattern"),
     [
-        ('{"values": {"y": {"t": "array", "file": "../secret.npy"}}}', "bad array file name"),
-        ('{"values": {"y": {"t": "pickle", "v": 1}}}', "malformed value"),
-        ("not json", "not valid JSON"),
-        ('{"values": {"y": {"t": "array", "file": "v0.npy"}}}', "not a plain numeric array"),
+        (NUMERIC, '{"values": {"y": {"t": "array", "index": 5}}, "arrays": 1}', "bad array index"),
+        (NUMERIC, '{"values": {"y": {"t": "pickle", "v": 1}}, "arrays": 1}', "malformed value"),
+        (NUMERIC, "not json", "not valid JSON"),
+        (OBJECTS, '{"values": {"y": {"t": "array", "index": 0}}, "arrays": 1}', "not a plain"),
+        (NUMERIC, '{"values": {}, "arrays": 2}', "not in the .npy format"),
     ],
 )
-def test_malformed_results_are_rejected(tmp_path, result, pattern):
-    np.save(tmp_path / "v0.npy", np.array(["a", "b"], dtype=object), allow_pickle=True)
+def test_malformed_results_are_rejected(tmp_path, record, result, pattern):
+    with (tmp_path / "values.npy").open("wb") as f:
+        np.lib.format.write_array(f, record, allow_pickle=True)
     (tmp_path / "result.json").write_text(result)
     with pytest.raises(TransportError, match=pattern):
         read_outcome(tmp_path)
