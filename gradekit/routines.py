@@ -7,12 +7,12 @@ parent (losses are recomputed from the returned parameters, never taken as repor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .problems import PROBLEMS
-from .sandbox.plan import ROUTINES
 
 ACTIVATIONS = {
     "tanh": np.tanh,
@@ -23,13 +23,6 @@ ACTIVATIONS = {
 """The non-linearities of the initialization experiment (gradekit's own, not the student's)."""
 
 
-def routine(fn):
-    """Make ``fn`` callable from a plan by its name."""
-    ROUTINES[fn.__name__] = fn
-    return fn
-
-
-@routine
 def optimize(optimizer: Any, problem: str, steps: int, lr_schedule: Any = None) -> dict:
     """Run ``steps`` updates of ``optimizer`` on a problem; return every parameter visited.
 
@@ -50,7 +43,6 @@ def optimize(optimizer: Any, problem: str, steps: int, lr_schedule: Any = None) 
     return {k: np.stack(v) for k, v in path.items()}
 
 
-@routine
 def init_experiment(
     initializer: Any, activation: str, depth: int, width: int, batch: int, seed: int
 ) -> dict:
@@ -80,7 +72,6 @@ def init_experiment(
     return {"activations": np.stack(hs)}
 
 
-@routine
 def initializer_draws(initializer: Any, shape: tuple[int, int], seeds: list[int]) -> dict:
     """Call ``initializer(shape, rng)`` once per seed, each with a fresh generator.
 
@@ -123,7 +114,6 @@ def symmetry_data(din: int, dout: int, batch: int, seed: int) -> tuple[np.ndarra
     return rng.standard_normal((batch, din)), rng.standard_normal((batch, dout))
 
 
-@routine
 def symmetry_training(
     initializer: Any,
     din: int,
@@ -151,7 +141,6 @@ def symmetry_training(
     return {"W1_0": w1, "W2_0": w2, "trained": trained}
 
 
-@routine
 def repeat_forward(layer: Any, x: np.ndarray, times: int, training: bool = True) -> np.ndarray:
     """``layer.forward(x)`` ``times`` times (fresh random masks each time), stacked.
 
@@ -168,7 +157,6 @@ def repeat_forward(layer: Any, x: np.ndarray, times: int, training: bool = True)
     return np.stack(outs)
 
 
-@routine
 def repeat_transform(
     transform: Any, x: np.ndarray, y: np.ndarray, seed: int, times: int
 ) -> dict[str, Any]:
@@ -198,7 +186,6 @@ def repeat_transform(
     return {"x": np.stack(xs), "y": np.stack(ys), "mutated": changed}
 
 
-@routine
 def early_stopping_run(
     stopper: Any, losses: np.ndarray, trajectory: dict[str, np.ndarray], inplace: bool
 ) -> dict[str, Any]:
@@ -228,3 +215,18 @@ def early_stopping_run(
         for k in live:
             live[k][...] = 0.0  # the loop goes on using its arrays: stored references see it
     return {"stop": stop, "best_loss": stopper.best_loss, "best_params": stopper.best_params}
+
+
+ROUTINES: dict[str, Callable[..., Any]] = {
+    fn.__name__: fn
+    for fn in (
+        optimize,
+        init_experiment,
+        initializer_draws,
+        symmetry_training,
+        repeat_forward,
+        repeat_transform,
+        early_stopping_run,
+    )
+}
+"""The routines a plan may run, by name."""

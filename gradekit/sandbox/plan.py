@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..routines import ROUTINES
+
 Factory = Callable[..., Any]
 Resolve = Callable[[str, str], Factory]
 """Looks up the factory of a component by kind and name (raises KeyError if absent)."""
@@ -159,10 +161,6 @@ class Outcome:
     detail: str = ""
 
 
-ROUTINES: dict[str, Callable[..., Any]] = {}
-"""Trusted routines a plan may run, by name; filled by ``gradekit.routines``."""
-
-
 def _same(a: Any, b: Any) -> bool:
     """Whether two argument values are still equal (arrays entry by entry, dicts by key)."""
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
@@ -190,7 +188,6 @@ def execute(
     hide: tuple[str, ...] = (),
 ) -> Outcome:
     """Run the ops in order; stop at the first exception and report it with its op index."""
-    from .. import routines  # noqa: F401  (fills ROUTINES)
 
     with np.errstate(all="ignore"):  # overflow shows as inf or nan in the values
         return _execute(plan_ops, arrays, resolve, hide)
