@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -125,6 +126,10 @@ def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] 
         write_gradescope(report, Path(args.gradescope))
 
 
+SUBCOMMANDS: tuple[str, ...] = ()
+"""Modules of ``gradekit.commands`` that add a subcommand with ``add_parser(sub)``."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subcommand per job."""
     parser = argparse.ArgumentParser(
@@ -180,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a table of checks per submission (default: when grading at most 3)",
     )
     p.set_defaults(run=_grade)
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"{__package__}.commands.{name}").add_parser(sub)
     return parser
 
 

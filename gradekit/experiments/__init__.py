@@ -1,0 +1,10 @@
+"""The lecture's experiments as commands: ``gradekit experiment NAME``.
+
+Each experiment is a module here with ``SUMMARY`` (one line), ``add_arguments(parser)``
+and ``run(args, console) -> int``; ``EXPERIMENTS`` maps the command name to the module.
+"""
+
+from __future__ import annotations
+
+EXPERIMENTS: dict[str, str] = {}
+"""Command name -> module of ``gradekit.experiments`` (for example ``"init-stats": "init_stats"``)."""
