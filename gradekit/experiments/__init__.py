@@ -7,4 +7,4 @@ and ``run(args, console) -> int``; ``EXPERIMENTS`` maps the command name to the 
 from __future__ import annotations
 
 EXPERIMENTS: dict[str, str] = {}
-"""Command name -> module of ``gradekit.experiments`` (for example ``"init-stats": "init_stats"``)."""
+"""Command name -> module of ``gradekit.experiments``, e.g. ``"init-stats": "init_stats"``."""
