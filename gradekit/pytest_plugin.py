@@ -1,5 +1,267 @@
-"""The pytest entry point of gradekit's student self-check.
+"""The student's self-check: an assignment's public checks as pytest items.
 
-It is registered under ``pytest11`` and stays inert: it adds no option, collects nothing
-and changes nothing until an assignment's self-check is wired in.
+A folder opts in through its ``pytest.ini`` (``gradekit init`` writes one)::
+
+    [pytest]
+    gradekit_assignment = backprop
+    gradekit_submission = submission.py
+
+Plain ``pytest`` there collects one item per *public* check, with ids
+``submission.py::<component>::<check>`` (the check id ``relu.gradient`` becomes
+``submission.py::relu::gradient``), sorted. Hidden checks are never collected. Items run
+through the same :class:`gradekit.grading.Grader` and worker process as ``gradekit
+grade``, so verdicts and messages are the same; a failure prints the grader's data (the
+worst entry, expected and received values, the tolerance, the misconception) and the
+student's own traceback, not a traceback into gradekit.
+
+Everywhere else (no ``gradekit_assignment`` in the ini file) the plugin only registers
+its two ini options and collects nothing. The self-check runs on the student's machine,
+in the student's pytest process: it can be fooled only by its user. The grade that
+counts is ``gradekit grade``.
 """
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .assignments import Assignment, CheckSpec
+    from .results import CheckResult
+
+ASSIGNMENT_INI = "gradekit_assignment"
+SUBMISSION_INI = "gradekit_submission"
+DEFAULT_SUBMISSION = "submission.py"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ini options a starter folder sets; they do nothing unless set."""
+    parser.addini(
+        ASSIGNMENT_INI,
+        "gradekit self-check: the assignment (a bundled name or a folder) whose public"
+        " checks run as test items",
+        default="",
+    )
+    parser.addini(
+        SUBMISSION_INI,
+        "gradekit self-check: the submission, a .py file or a package folder"
+        f" (default {DEFAULT_SUBMISSION})",
+        default=DEFAULT_SUBMISSION,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Switch the self-check on when the ini file names an assignment; bad config: one line."""
+    name = str(config.getini(ASSIGNMENT_INI)).strip()
+    if not name:
+        return
+    from .assignments import load_assignment
+    from .errors import GradekitError
+
+    base = config.inipath.parent if config.inipath else config.rootpath
+    where = config.inipath.name if config.inipath else "the ini file"
+    local = base / name
+    try:
+        assignment = load_assignment(local if local.exists() else name)
+    except GradekitError as exc:
+        raise pytest.UsageError(f"gradekit ({where}, {ASSIGNMENT_INI}): {exc}") from None
+    submission = base / str(config.getini(SUBMISSION_INI)).strip()
+    anchor = submission / "__init__.py" if submission.is_dir() else submission
+    if not anchor.is_file():
+        raise pytest.UsageError(
+            f"gradekit ({where}, {SUBMISSION_INI}): {submission}: no such submission file"
+            f" (a .py file or a package folder with __init__.py)"
+        )
+    config.pluginmanager.register(
+        SelfCheck(config, assignment, submission, anchor), "gradekit-selfcheck"
+    )
+
+
+def check_nodes(check_id: str) -> tuple[str, ...]:
+    """The names under the submission's node: ``relu.gradient`` -> ``("relu", "gradient")``."""
+    group, dot, rest = check_id.partition(".")
+    return (group, rest) if dot else (check_id,)
+
+
+@dataclass(eq=False)
+class SelfCheck:
+    """The self-check of one submission: its public checks, graded once, on first use."""
+
+    config: pytest.Config
+    assignment: Assignment
+    submission: Path
+    anchor: Path
+    results: dict[str, CheckResult] = field(default_factory=dict)
+
+    @property
+    def public(self) -> list[CheckSpec]:
+        """The checks a student may see, sorted by id."""
+        checks = [c for c in self.assignment.spec.checks if c.visibility == "public"]
+        return sorted(checks, key=lambda c: check_nodes(c.id))
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        return [
+            f"gradekit self-check: the public checks of {self.assignment.name!r}"
+            f" on {self._shown(self.submission)}, judged by gradekit's grader",
+            "gradekit: the grade that counts is `gradekit grade`, which may run more checks",
+        ]
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        if file_path.resolve() == self.anchor.resolve():
+            return SubmissionFile.from_parent(parent, path=file_path, selfcheck=self)
+        return None
+
+    def result(self, item: CheckItem) -> CheckResult:
+        """The item's verdict; the first call grades every selected item in one worker."""
+        if item.spec.id not in self.results:
+            wanted = [
+                i.spec.id
+                for i in item.session.items
+                if isinstance(i, CheckItem) and i.selfcheck is self
+            ]
+            self._grade([w for w in wanted if w not in self.results] or [item.spec.id])
+        return self.results[item.spec.id]
+
+    def _grade(self, ids: list[str]) -> None:
+        """Grade the named checks with gradekit's own grader (a worker process)."""
+        from .assignments import Assignment
+        from .grading import Grader
+
+        chosen = set(ids)
+        spec = self.assignment.spec
+        subset = spec.model_copy(update={"checks": [c for c in spec.checks if c.id in chosen]})
+        grader = Grader(Assignment(subset, self.assignment.folder))
+        graded = grader.grade(self.submission)
+        self.results.update({r.name: r for r in graded.checks})
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.results:
+            return
+        done = self.results.values()
+        passed = sum(r.status == "passed" for r in done)
+        score = sum(r.score for r in done)
+        total = sum(r.max_score for r in done)
+        terminalreporter.write_sep("-", "gradekit self-check")
+        terminalreporter.write_line(
+            f"{passed} of {len(done)} public checks pass: {score:g} / {total:g} points."
+            " Hidden checks and the official score come from `gradekit grade`."
+        )
+
+    def _shown(self, path: Path) -> str:
+        """A path as the student typed it: relative to where pytest started, if inside."""
+        try:
+            return str(path.resolve().relative_to(self.config.invocation_params.dir.resolve()))
+        except ValueError:
+            return str(path)
+
+    def trim(self, trace: str) -> str:
+        """The student's traceback: only frames in the submission, paths made relative."""
+        root = str(self.submission.resolve())
+        blocks = re.split(r'(?m)^(?=  File ")', trace)
+        head, frames = blocks[0], blocks[1:]
+        tail = ""
+        if frames:  # the exception's own lines follow the last frame's source line
+            last = frames[-1].splitlines(keepends=True)
+            keep = 2 if len(last) > 1 and last[1].startswith("    ") else 1
+            frames[-1], tail = "".join(last[:keep]), "".join(last[keep:])
+        mine = [f for f in frames if f'File "{root}' in f]
+        text = head + "".join(mine or frames) + tail
+        return text.replace(root, self._shown(self.submission)).rstrip()
+
+
+class CheckFailed(Exception):
+    """A check's verdict was not ``passed``; ``repr_failure`` formats the result."""
+
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+class SubmissionFile(pytest.File):
+    """The submission file: its public checks, grouped by the part of the id before a dot."""
+
+    def __init__(self, *, selfcheck: SelfCheck, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.selfcheck = selfcheck
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        groups: dict[str, list[CheckSpec]] = {}
+        nodes: list[pytest.Item | pytest.Collector] = []
+        for spec in self.selfcheck.public:
+            parts = check_nodes(spec.id)
+            if len(parts) == 1:
+                nodes.append(CheckItem.from_parent(self, name=parts[0], spec=spec))
+            else:
+                groups.setdefault(parts[0], []).append(spec)
+        nodes += [CheckGroup.from_parent(self, name=g, specs=s) for g, s in groups.items()]
+        return sorted(nodes, key=lambda n: n.name)
+
+
+class CheckGroup(pytest.Collector):
+    """The checks of one component (``relu``), so ``pytest submission.py::relu`` runs them."""
+
+    def __init__(self, *, specs: list[CheckSpec], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.specs = specs
+
+    def collect(self) -> list[pytest.Item]:
+        return [CheckItem.from_parent(self, name=check_nodes(s.id)[1], spec=s) for s in self.specs]
+
+
+class CheckItem(pytest.Item):
+    """One public check; its verdict comes from the grader, run on the whole selection."""
+
+    def __init__(self, *, spec: CheckSpec, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.selfcheck: SelfCheck = self.getparent(SubmissionFile).selfcheck
+
+    def runtest(self) -> None:
+        result = self.selfcheck.result(self)
+        self.user_properties += [("score", result.score), ("max_score", result.max_score)]
+        if result.status != "passed":
+            raise CheckFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, CheckFailed):
+            return self.describe(excinfo.value.result)
+        return super().repr_failure(excinfo, style=style)
+
+    def describe(self, result: CheckResult) -> str:
+        """The grader's data, a line each: what failed, what passed, the misconception.
+
+        The first line is the main message, so pytest's short summary shows it.
+        """
+        failed = [c for c in result.cases if not c.passed]
+        lines = []
+        trace = self.selfcheck.trim(result.output) if result.output else ""
+        if trace and result.message.startswith("not implemented yet"):
+            where = re.findall(r'File "(.*)", line (\d+), in (\S+)', trace)
+            at = " ({}, line {}, in {})".format(*where[-1]) if where else ""
+            lines.append(result.message.split("; ")[0] + at)
+            failed = [c for c in failed if "raised NotImplementedError" not in c.message]
+        elif trace:
+            lines += [result.message.split("; ")[0], "", "your code's traceback:"]
+            lines += ["  " + line for line in trace.splitlines()]
+            failed = [c for c in failed if "your code raised" not in c.message]
+            lines += [""] if failed else []
+        elif not failed:
+            lines.append(result.message)
+        lines += [c.message for c in failed]
+        passed = [c.name for c in result.cases if c.passed]
+        if passed:
+            lines.append(f"passed: {', '.join(passed)}")
+        if result.misconception:
+            lines.append(f"misconception: {result.misconception}")
+        lines.append(f"score: {result.score:g} / {result.max_score:g} points")
+        return "\n".join(lines)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        from .checks import check_kinds
+
+        summary = self.spec.title or check_kinds()[self.spec.type].summary
+        return self.path, None, f"{self.spec.id}: {summary}"
