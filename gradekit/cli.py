@@ -126,7 +126,7 @@ def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] 
         write_gradescope(report, Path(args.gradescope))
 
 
-SUBCOMMANDS: tuple[str, ...] = ()
+SUBCOMMANDS: tuple[str, ...] = ("init", "gradescope")
 """Modules of ``gradekit.commands`` that add a subcommand with ``add_parser(sub)``."""
 
 
