@@ -21,8 +21,9 @@ def gradekit_register(registry: Registry) -> None:
 
     ``registry`` has one dict-like section per kind: ``layers``, ``activations``,
     ``losses``, ``initializers``, ``optimizers``, ``schedules``, ``penalties``,
-    ``transforms``, ``early_stopping`` and ``preprocessors``. Put a class (or any
-    callable that builds a component) under the name the assignment asks for::
+    ``transforms``, ``early_stopping``, ``preprocessors``, ``search``, ``trainers`` and
+    ``diagnosers``. Put a class (or any callable that builds a component) under the
+    name the assignment asks for::
 
         @gradekit.hookimpl
         def gradekit_register(registry):

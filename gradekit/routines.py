@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from . import regression
+from .components.training import CURVE_LABELS, RECIPE_LABELS
 from .problems import PROBLEMS
 
 ACTIVATIONS = {
@@ -217,6 +219,121 @@ def early_stopping_run(
     return {"stop": stop, "best_loss": stopper.best_loss, "best_params": stopper.best_params}
 
 
+def _settings(value: Any, names: list[str], what: str) -> np.ndarray:
+    """A strategy's list of settings as an array ``(len, len(names))`` in ``names`` order."""
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"{what} returned {type(value).__name__}, expected a list of dicts")
+    rows = []
+    for i, setting in enumerate(value):
+        if not isinstance(setting, dict) or sorted(setting) != names:
+            got = sorted(setting) if isinstance(setting, dict) else type(setting).__name__
+            raise TypeError(f"{what}: setting {i} is {got}, expected a dict with keys {names}")
+        rows.append([float(setting[k]) for k in names])
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(names))
+
+
+def search_draws(strategy: Any, space: dict, n: int, seeds: list[int]) -> dict[str, Any]:
+    """``strategy.propose(space, n, rng)`` once per seed (a fresh generator each), and
+    once more with the first seed; each result as an array in sorted-name order."""
+    names = sorted(space)
+    space = {k: (float(v[0]), float(v[1])) for k, v in space.items()}
+    draws = []
+    for seed in [*seeds, seeds[0]]:
+        out = strategy.propose(dict(space), int(n), np.random.default_rng(int(seed)))
+        draws.append(_settings(out, names, "propose"))
+    return {"draws": draws[:-1], "repeat": draws[-1]}
+
+
+def refine_run(
+    strategy: Any,
+    space: dict,
+    settings: np.ndarray,
+    losses: np.ndarray,
+    n: int,
+    seeds: list[int],
+) -> dict[str, Any]:
+    """``strategy.refine(space, results, n, rng)`` once per seed, where ``results`` is a
+    list of ``(setting, loss)`` pairs of a first round; each result as an array."""
+    names = sorted(space)
+    space = {k: (float(v[0]), float(v[1])) for k, v in space.items()}
+    draws = []
+    for seed in seeds:
+        results = [
+            ({k: float(row[i]) for i, k in enumerate(names)}, float(loss))
+            for row, loss in zip(settings, losses, strict=True)
+        ]
+        out = strategy.refine(dict(space), results, int(n), np.random.default_rng(int(seed)))
+        draws.append(_settings(out, names, "refine"))
+    return {"draws": draws}
+
+
+def _label(value: Any, labels: tuple[str, ...]) -> int:
+    """The index of an answer in ``labels`` (case, spaces and hyphens forgiven), or -1."""
+    if type(value) is not str:
+        return -1
+    key = value.strip().lower().replace("-", "_").replace(" ", "_")
+    return labels.index(key) if key in labels else -1
+
+
+def diagnose_bank(
+    diagnoser: Any, train: np.ndarray, val: np.ndarray, errors: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Ask ``diagnose`` about every pair of curves and ``recipe`` about every row of
+    ``errors`` (train, test, base, tol); answers come back as label indices (-1: not a
+    label)."""
+    curves = [
+        _label(diagnoser.diagnose(tr.copy(), va.copy()), CURVE_LABELS)
+        for tr, va in zip(train, val, strict=True)
+    ]
+    cells = [
+        _label(diagnoser.recipe(float(a), float(b), float(c), float(d)), RECIPE_LABELS)
+        for a, b, c, d in errors
+    ]
+    return {"curves": np.array(curves, dtype=np.int64), "recipe": np.array(cells, dtype=np.int64)}
+
+
+def train_run(
+    trainer: Any,
+    optimizer: str,
+    optimizer_kwargs: dict,
+    seed: int,
+    script: np.ndarray | None = None,
+    first_steps: int = 3,
+) -> dict[str, Any]:
+    """Run ``trainer.fit`` on gradekit's regression problem with gradekit's model and
+    optimizer; return what the model logged and the history the trainer reported.
+
+    Steps are forward passes followed by a backward; each validation forward ends an
+    epoch and snapshots the parameters. ``script`` is a constructed validation curve.
+    """
+    data = {k: v.copy() for k, v in regression.dataset().items()}
+    model = regression.LoggedModel(regression.initial_params(seed=int(seed)), data, script)
+    opt = regression.OPTIMIZERS[optimizer](**optimizer_kwargs)
+    history = trainer.fit(model, opt, data, np.random.default_rng(int(seed)))
+    steps = [e for e in model.log if e["backward"] and not e["val"]]
+    vals = [e for e in model.log if e["val"]]
+    epoch, step_epoch = 0, []
+    for e in model.log:
+        if e["val"]:
+            epoch += 1
+        elif e["backward"]:
+            step_epoch.append(epoch)
+
+    def stack(entries: list[dict]) -> dict[str, np.ndarray]:
+        return {k: np.stack([e["params"][k] for e in entries]) for k in model.log[0]["params"]}
+
+    empty = np.zeros(0, dtype=np.int64)
+    return {
+        "rows": np.concatenate([e["rows"] for e in steps]) if steps else empty,
+        "sizes": np.array([len(e["rows"]) for e in steps], dtype=np.int64),
+        "step_epoch": np.array(step_epoch, dtype=np.int64),
+        "first": stack(steps[: first_steps + 1]) if steps else None,
+        "snapshots": stack(vals) if vals else None,
+        "final": dict(model.params) if isinstance(model.params, dict) else model.params,
+        "history": history,
+    }
+
+
 ROUTINES: dict[str, Callable[..., Any]] = {
     fn.__name__: fn
     for fn in (
@@ -227,6 +344,10 @@ ROUTINES: dict[str, Callable[..., Any]] = {
         repeat_forward,
         repeat_transform,
         early_stopping_run,
+        search_draws,
+        refine_run,
+        diagnose_bank,
+        train_run,
     )
 }
 """The routines a plan may run, by name."""

@@ -8,6 +8,7 @@ from gradekit import hookimpl
 
 from . import (
     activations,
+    diagnosis,
     initializers,
     layers,
     losses,
@@ -15,6 +16,8 @@ from . import (
     preprocessing,
     regularizers,
     schedules,
+    search,
+    trainer,
     transforms,
 )
 
@@ -88,6 +91,18 @@ COMPONENTS = {
         "standardize": preprocessing.Standardize,
         "pca": preprocessing.PCA,
         "whitening": preprocessing.Whitening,
+    },
+    "search": {
+        "grid": search.GridSearch,
+        "random": search.RandomSearch,
+        "log_uniform": search.LogUniformSearch,
+        "coarse_to_fine": search.CoarseToFine,
+    },
+    "trainers": {
+        "minibatch": trainer.MiniBatchTrainer,
+    },
+    "diagnosers": {
+        "curves": diagnosis.CurveDiagnoser,
     },
 }
 """Every reference component by kind and registry name."""

@@ -11,6 +11,7 @@ from .losses import Loss
 from .optimizers import Optimizer, Schedule, State
 from .preprocessors import Preprocessor
 from .regularizers import BatchTransform, EarlyStopping, Penalty
+from .training import Diagnoser, SearchStrategy, Trainer
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ KINDS: dict[str, Kind] = {
         Kind("transforms", BatchTransform, "batch transforms: mixup, cutmix, augmentations"),
         Kind("early_stopping", EarlyStopping, "early stopping on the validation loss"),
         Kind("preprocessors", Preprocessor, "zero-centering, scaling, PCA, whitening"),
+        Kind("search", SearchStrategy, "hyperparameter search: grid, random, log-uniform"),
+        Kind("trainers", Trainer, "mini-batch SGD loops with validation and early stopping"),
+        Kind("diagnosers", Diagnoser, "learning-curve diagnosis and the ML recipe"),
     )
 }
 """Every kind, in the order the registry and ``gradekit list`` show them."""
@@ -51,6 +55,7 @@ KINDS: dict[str, Kind] = {
 __all__ = [
     "KINDS",
     "BatchTransform",
+    "Diagnoser",
     "EarlyStopping",
     "Initializer",
     "Kind",
@@ -60,5 +65,7 @@ __all__ = [
     "Penalty",
     "Preprocessor",
     "Schedule",
+    "SearchStrategy",
     "State",
+    "Trainer",
 ]

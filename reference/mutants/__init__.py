@@ -37,6 +37,7 @@ def all_mutants() -> tuple[Mutant, ...]:
         optimizers,
         preprocessing,
         regularizers,
+        training,
         transforms,
     )
 
@@ -49,5 +50,6 @@ def all_mutants() -> tuple[Mutant, ...]:
         regularizers,
         transforms,
         preprocessing,
+        training,
     )
     return tuple(m for module in modules for m in module.MUTANTS)

@@ -1,0 +1,76 @@
+"""Reading learning curves and errors: the lecture's "debugging learning curves" and the
+ML recipe.
+
+Curves are losses per epoch (lower is better). The rules below read smoothed curves in
+fractions of the total drop of the training loss, so they do not depend on its scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def smooth(curve: np.ndarray, width: int) -> np.ndarray:
+    """A moving average of ``width`` epochs (only full windows)."""
+    curve = np.asarray(curve, dtype=np.float64)
+    width = max(1, min(width, len(curve)))
+    return np.convolve(curve, np.ones(width) / width, mode="valid")
+
+
+class CurveDiagnoser:
+    """Names the shape of train and validation loss curves, and the ML-recipe cell.
+
+    Curves (smoothed over a tenth of the epochs, ``q`` epochs at each end):
+
+    - ``error_increasing``: the training loss ends more than 10% above where it started
+      (a likely bug in the update, e.g. a sign);
+    - ``not_training``: it ends within 10% of where it started (a likely bug, or a
+      learning rate far too small);
+    - ``overfitting``: the validation loss has its minimum before the last ``2q`` epochs
+      and climbs back by more than 20% of its own drop;
+    - ``slow_start``: the first fifth of the epochs makes less than 15% of the training
+      loss's drop (a likely bad initialization);
+    - ``not_converged``: the last fifth still makes more than 5% of the drop;
+    - ``looks_good`` otherwise.
+
+    Recipe: bias is ``train_err - base_err``, variance ``test_err - train_err``; each
+    counts as high above ``tol``.
+    """
+
+    def diagnose(self, train_curve: np.ndarray, val_curve: np.ndarray) -> str:
+        """One of the six labels of the lecture's learning-curve slide."""
+        n = len(train_curve)
+        w = max(3, n // 10)
+        tr, va = smooth(train_curve, w), smooth(val_curve, w)
+        m = len(tr)
+        q = max(2, m // 10)
+        start, end = tr[:q].mean(), tr[-q:].mean()
+        if end > 1.1 * start:
+            return "error_increasing"
+        if end > 0.9 * start:
+            return "not_training"
+        drop = start - end
+        i = int(np.argmin(va))
+        v_start, v_min, v_end = va[:q].mean(), va[i], va[-q:].mean()
+        if i < m - 2 * q and v_end - v_min > 0.2 * (v_start - v_min):
+            return "overfitting"
+        fifth = max(1, m // 5)
+        if start - tr[fifth : fifth + q].mean() < 0.15 * drop:
+            return "slow_start"
+        if tr[m - fifth - q : m - fifth].mean() - end > 0.05 * drop:
+            return "not_converged"
+        return "looks_good"
+
+    def recipe(
+        self, train_err: float, test_err: float, base_err: float = 0.0, tol: float = 0.05
+    ) -> str:
+        """One of the four columns of the ML recipe, from final train and test errors."""
+        bias = train_err - base_err > tol
+        variance = test_err - train_err > tol
+        if bias and variance:
+            return "high_bias_and_variance"
+        if bias:
+            return "high_bias"
+        if variance:
+            return "high_variance"
+        return "low_bias_and_variance"
