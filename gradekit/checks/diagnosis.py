@@ -59,13 +59,13 @@ def _shape(label: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np
         return floor + (a - floor) * np.exp(-np.maximum(e - delay, 0.0) / tau)
 
     if label == "not_training":
-        flat = a * (1 + rng.uniform(-0.03, 0.03) * e)
+        flat = a * (1 + rng.uniform(-0.02, 0.02) * e)
         return flat, flat * rng.uniform(1.0, 1.1)
     if label == "error_increasing":
         up = a * (1 + rng.uniform(0.4, 2.0) * e ** rng.uniform(0.7, 2.0))
         return up, up * gap
     if label == "not_converged":
-        tau = rng.uniform(0.5, 1.2)
+        tau = rng.uniform(0.5, 1.0)
         return decay(tau, f), decay(tau, f * gap)
     if label == "slow_start":
         delay, tau = rng.uniform(0.3, 0.45), rng.uniform(0.04, 0.08)
