@@ -74,7 +74,7 @@ class CoarseToFine:
 
     def refine(self, space, results, n, rng):
         losses = np.array([loss for _, loss in results])
-        top = np.argsort(losses)[: max(2, int(math.ceil(self.keep * len(results))))]
+        top = np.argsort(losses)[: max(2, math.ceil(self.keep * len(results)))]
         box = {}
         for k in _axes(space):
             lo, hi = math.log(space[k][0]), math.log(space[k][1])
@@ -140,7 +140,7 @@ class CurveDiagnoser:
         k = max(4, n // 10)
 
         def at(curve, frac):
-            i = int(round(frac * (n - 1)))
+            i = round(frac * (n - 1))
             return float(np.median(curve[max(0, i - k // 2) : i + k // 2 + 1]))
 
         first, last = float(np.median(tr[:k])), float(np.median(tr[-k:]))

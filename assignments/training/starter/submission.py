@@ -8,8 +8,6 @@ this folder, or ``gradekit list submission.py``, to check. See the contract for 
 name, constructor and convention.
 """
 
-import numpy as np
-
 import gradekit
 
 # ------------------------------------------------------------------ search strategies
