@@ -75,7 +75,7 @@ class ResultCache:
         self._context = hashlib.sha256(
             (code_digest() + grader.assignment.spec.model_dump_json() + str(spec)).encode()
         ).hexdigest()
-        self._limits = repr(grader.limits)
+        self._limits = repr(grader.limits) + ("figures" if grader.figures else "")
 
     def _path(self, path: Path) -> Path:
         root = path if path.is_dir() else path.parent

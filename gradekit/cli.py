@@ -85,7 +85,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     from .assignments import bundled_assignments, load_assignment
 
     if args.assignment is None:
-        if args.submissions or args.json or args.csv or args.gradescope:
+        if args.submissions or args.json or args.csv or args.gradescope or args.html:
             raise GradekitError("name the assignment to grade against with -a NAME_OR_FOLDER")
         for name in bundled_assignments():
             _grade_one(args, console, load_assignment(name), None)
@@ -109,7 +109,7 @@ def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] 
     limits = dict(args.limit or [])
     if args.timeout:
         limits["call"] = args.timeout
-    grader = Grader(assignment, limits=limits, backend=args.backend)
+    grader = Grader(assignment, limits=limits, backend=args.backend, figures=bool(args.html))
     cache = ResultCache(Path(args.cache), grader) if args.cache else None
     with Progress(console=console, transient=True, disable=len(subs) < 2) as progress:
         task = progress.add_task("grading", total=len(subs))
@@ -124,6 +124,11 @@ def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] 
         write_csv(report, Path(args.csv))
     if args.gradescope:
         write_gradescope(report, Path(args.gradescope))
+    if args.html:
+        from .report.html import write_html
+
+        index = write_html(report, Path(args.html))
+        console.print(f"HTML report: {index}")
 
 
 SUBCOMMANDS: tuple[str, ...] = ("init", "gradescope")
@@ -155,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="write every result as JSON")
     p.add_argument("--csv", metavar="FILE", help="write a gradebook: a row per submission")
     p.add_argument("--gradescope", metavar="DIR", help="write DIR/<submission>/results.json")
+    p.add_argument(
+        "--html", metavar="DIR", help="write DIR/index.html and a page with figures per submission"
+    )
     p.add_argument("--timeout", type=float, help="seconds for one check's calls")
     p.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once")
     p.add_argument(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from collections.abc import Iterable
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -18,6 +20,62 @@ class CaseResult(BaseModel):
     name: str
     passed: bool
     message: str = ""
+
+
+class Series(BaseModel):
+    """One named set of points: a line (``x`` may be empty: 0, 1, 2, ...), a 2-D path, a
+    histogram (``x`` the bin edges, ``y`` the counts) or bars (``y`` per category).
+
+    Values are rounded to 4 significant digits; ``None`` stands for a non-finite value.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    x: list[float | None] = []
+    y: list[float | None]
+
+    @classmethod
+    def of(cls, label: str, y: Iterable[Any], x: Iterable[Any] = ()) -> Series:
+        """A series from numbers or arrays, rounded, with non-finite values as None."""
+        return cls(label=label, x=_rounded(x), y=_rounded(y))
+
+
+def _rounded(values: Iterable[Any]) -> list[float | None]:
+    out: list[float | None] = []
+    for v in values:
+        v = float(v)
+        out.append(float(f"{v:.4g}") if math.isfinite(v) else None)
+    return out
+
+
+class Panel(BaseModel):
+    """One plot of a figure: its kind, axes and series."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["histogram", "line", "path", "bar"]
+    title: str = ""
+    xlabel: str = ""
+    ylabel: str = ""
+    log: bool = False
+    """A logarithmic y axis (line, bar)."""
+    categories: list[str] = []
+    """The bars' names (bar panels)."""
+    problem: str | None = None
+    """For a path: the problem of ``gradekit.problems`` whose contours lie underneath."""
+    marks: dict[str, float] = {}
+    """Labelled horizontal lines, e.g. a tolerance."""
+    series: list[Series]
+
+
+class Figure(BaseModel):
+    """The data of one check's picture (counts and curves, never raw arrays), for reports."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    panels: list[Panel]
 
 
 class CheckResult(BaseModel):
@@ -41,6 +99,8 @@ class CheckResult(BaseModel):
     cases: list[CaseResult] = []
     output: str = ""
     """The student's own traceback, when their code raised."""
+    figure: Figure | None = None
+    """The data of the check's picture, when the grader was asked for figures."""
 
 
 class SubmissionResult(BaseModel):

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from ..results import Figure
 from ..sandbox.plan import Outcome, Plan
 
 Run = Callable[[Plan], Outcome]
@@ -83,3 +84,10 @@ class CheckKind:
     ) -> list[Case]:
         """Compare the student's outcome with the expected one, case by case."""
         raise NotImplementedError
+
+    def figure(
+        self, target: Target, options: Any, plan: Plan, outcome: Outcome, expected: Any
+    ) -> Figure | None:
+        """The data of a picture of the student's outcome beside the expected one, for the
+        HTML report (histogram counts and curves, not raw arrays); None: no picture."""
+        return None

@@ -24,6 +24,7 @@ from pydantic import Field, field_validator
 
 from ..hookspecs import hookimpl
 from ..problems import PROBLEMS, Problem
+from ..results import Figure, Panel, Series
 from ..sandbox.plan import Failure, Outcome, Plan
 from .base import Case, CheckKind, Options, Run, Target
 from .compare import describe, failed_call
@@ -195,6 +196,28 @@ class Convergence(CheckKind):
             self._final(options, got.losses, expected.losses, where),
         ]
 
+    def figure(
+        self,
+        target: Target,
+        options: ConvergenceOptions,
+        plan: Plan,
+        outcome: Outcome,
+        expected: Trajectory,
+    ) -> Figure | None:
+        """The loss curve beside the reference's and, on a 2-D problem, both paths."""
+        data = curves(plan, outcome, expected)
+        runs = {k: data[k] for k in ("received", "reference") if data[k] and data[k]["path"]}
+        if not runs:
+            return None
+        labels = {"received": "yours", "reference": "reference"}
+        panels = [loss_panel({labels[k]: v["losses"] for k, v in runs.items()})]
+        if all(set(v["path"]) == {"w"} for v in runs.values()):
+            path = path_panel(options.problem, {labels[k]: v["path"]["w"] for k, v in runs.items()})
+            if path is not None:
+                panels.append(path)
+        title = f"{target.name} on the {options.problem}, {options.steps} steps"
+        return Figure(title=title, panels=panels)
+
     def _divergence(
         self, options: ConvergenceOptions, losses: np.ndarray, ref: np.ndarray, where: str
     ) -> Case:
@@ -262,6 +285,39 @@ class Convergence(CheckKind):
             f"final loss at step {options.steps}: received {_g(got)}, expected at most "
             f"{limit:.3g} ({options.final_factor:g} x the reference's {want:.3g}; {where})",
         )
+
+
+def loss_panel(runs: dict[str, np.ndarray], title: str = "loss") -> Panel:
+    """Loss curves by step on a log axis, at most ``POINTS`` points each."""
+    series = []
+    for label, losses in runs.items():
+        steps = _thin(len(losses))
+        series.append(Series.of(label, losses[steps], steps))
+    return Panel(kind="line", title=title, xlabel="step", ylabel="loss", log=True, series=series)
+
+
+def path_panel(problem: str, paths: dict[str, np.ndarray], title: str = "path") -> Panel | None:
+    """Parameter paths over the problem's contours; None unless the parameter is 2-D."""
+    series = []
+    for label, w in paths.items():
+        w = np.asarray(w, dtype=np.float64)
+        if w.ndim != 2 or w.shape[1] != 2:
+            return None
+        keep = _thin(len(w))
+        series.append(Series.of(label, w[keep, 1], w[keep, 0]))
+    return Panel(
+        kind="path", title=title, xlabel="w[0]", ylabel="w[1]", problem=problem, series=series
+    )
+
+
+POINTS = 200
+"""The most points of a curve or a path in a figure (longer ones are thinned evenly)."""
+
+
+def _thin(n: int) -> np.ndarray:
+    if n <= POINTS:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, POINTS).round().astype(int))
 
 
 def curves(plan: Plan, outcome: Outcome, expected: Trajectory) -> dict[str, Any]:

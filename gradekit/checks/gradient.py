@@ -13,6 +13,7 @@ import numpy as np
 
 from ..hookspecs import hookimpl
 from ..numerics import STEP
+from ..results import Figure, Panel, Series
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Target
 from .compare import array_problem, close, failed_call, scalar_close
@@ -227,47 +228,58 @@ class Gradient(CheckKind):
         return Case(name, case.passed, "" if case.passed else msg, 0.5, compared=False)
 
     def _numeric(self, outcome: Outcome, meta: dict, loss: bool, options: GradientOptions) -> Case:
-        v = outcome.values
-        dout = meta["dout"]
-        worst: tuple[float, str] = (0.0, "")
-        for name, direction, h, keys, coord in meta["probes"]:
-            values = []
-            for key in keys:
-                got = v.get(key)
-                if loss:
-                    if type(got) not in (int, float):
-                        return Case(
-                            "numeric", False, "numeric: a probe forward failed", compared=False
-                        )
-                    values.append(float(got))
-                else:
-                    if array_problem(got, dout.shape):
-                        return Case(
-                            "numeric", False, "numeric: a probe forward failed", compared=False
-                        )
-                    values.append(float(np.sum(got * dout)))
-            numeric = _richardson(values, h)
-            grads = v.get("dx") if name in ("x", "y") else (v.get("grads") or {}).get(name)
-            if array_problem(grads, direction.shape):
-                continue  # reported by the dx / dparam cases
-            analytic = float(np.sum(grads * direction))
-            err = abs(analytic - numeric) / max(abs(analytic) + abs(numeric), 1e-8)
-            if err > worst[0]:
-                label = "dx" if name in ("x", "y") else f"d{name}"
-                if coord:
-                    i = tuple(int(a) for a in np.argwhere(direction)[0])
-                    where = f"{label}[{', '.join(map(str, i))}]"
-                else:
-                    where = f"{label} along a random direction"
-                worst = (
-                    err,
-                    f"numeric: {where}: received {analytic:.6g} from your backward, expected "
-                    f"{numeric:.6g} from central differences of your forward; relative error "
-                    f"{err:.1e} > tolerance {options.numeric_rtol:.0e}",
-                )
-        if worst[0] <= options.numeric_rtol:
+        errors = _probe_errors(outcome, meta, loss)
+        if errors is None:
+            return Case("numeric", False, "numeric: a probe forward failed", compared=False)
+        worst = max(errors, default=None, key=lambda e: e[1])
+        if worst is None or worst[1] <= options.numeric_rtol:
             return Case("numeric", True, compared=False)
-        return Case("numeric", False, worst[1], compared=False)
+        _, err, analytic, numeric, where = worst
+        return Case(
+            "numeric",
+            False,
+            f"numeric: {where}: received {analytic:.6g} from your backward, expected "
+            f"{numeric:.6g} from central differences of your forward; relative error "
+            f"{err:.1e} > tolerance {options.numeric_rtol:.0e}",
+            compared=False,
+        )
+
+    def figure(
+        self, target: Target, options: GradientOptions, plan: Plan, outcome: Outcome, expected: Any
+    ) -> Figure | None:
+        """The worst relative error per array (dx, dW, ...): against the reference's
+        backward and against central differences, with both tolerances."""
+        loss = target.kind == "losses"
+        v, ref = outcome.values, expected.values
+        errors = _probe_errors(outcome, plan.meta, loss) or []
+        labels = ["dx"] + [f"d{k}" for k in (ref.get("grads") or {})]
+        numeric = [max((e[1] for e in errors if e[0] == label), default=np.nan) for label in labels]
+        against = []
+        for label in labels:
+            if label == "dx":
+                got, want = v.get("dx"), ref.get("dx")
+            else:
+                got = (v.get("grads") if isinstance(v.get("grads"), dict) else {}).get(label[1:])
+                want = ref["grads"][label[1:]]
+            against.append(_relative_error(got, want) if options.reference else np.nan)
+        if all(np.isnan(e) for e in numeric + against):
+            return None
+        floor = 1e-17  # an exact match drawn at the bottom of a log axis
+        series = [Series.of("vs central differences", np.maximum(numeric, floor))]
+        marks = {f"tolerance {options.numeric_rtol:.0e}": options.numeric_rtol}
+        if options.reference:
+            series.insert(0, Series.of("vs reference", np.maximum(against, floor)))
+            marks[f"tolerance {options.rtol:.0e}"] = options.rtol
+        panel = Panel(
+            kind="bar",
+            title="worst relative error per array",
+            ylabel="relative error",
+            log=True,
+            categories=labels,
+            marks=marks,
+            series=series,
+        )
+        return Figure(title=f"{target.name}: gradient check", panels=[panel])
 
     def _purity(self, outcome: Outcome, loss: bool) -> Case:
         first = "loss" if loss else "y"
@@ -277,6 +289,52 @@ class Gradient(CheckKind):
             if outcome.values.get(f"{key}.mutated")
         ]
         return Case("inputs unchanged", not changed, "; ".join(changed), 0.5, compared=False)
+
+
+def _relative_error(received: Any, expected: Any) -> float:
+    """``close``'s worst ``|r - e| / (|e| + max|e|)``; nan when either is unusable."""
+    if array_problem(received) or array_problem(expected) or received.shape != expected.shape:
+        return float("nan")
+    scale = max(float(np.max(np.abs(expected))) if expected.size else 0.0, 1e-30)
+    err = np.abs(received - expected) / (np.abs(expected) + scale)
+    return float(err.max()) if err.size else 0.0
+
+
+def _probe_errors(
+    outcome: Outcome, meta: dict, loss: bool
+) -> list[tuple[str, float, float, float, str]] | None:
+    """Per probe: the array's label (``dx``, ``dW``), the relative error of the analytic
+    derivative along the probe's direction against Richardson-extrapolated central
+    differences, both values and where; None when a probe's forward failed."""
+    v = outcome.values
+    dout = meta["dout"]
+    found = []
+    for name, direction, h, keys, coord in meta["probes"]:
+        values = []
+        for key in keys:
+            got = v.get(key)
+            if loss:
+                if type(got) not in (int, float):
+                    return None
+                values.append(float(got))
+            else:
+                if array_problem(got, dout.shape):
+                    return None
+                values.append(float(np.sum(got * dout)))
+        numeric = _richardson(values, h)
+        grads = v.get("dx") if name in ("x", "y") else (v.get("grads") or {}).get(name)
+        if array_problem(grads, direction.shape):
+            continue  # reported by the dx / dparam cases
+        analytic = float(np.sum(grads * direction))
+        err = abs(analytic - numeric) / max(abs(analytic) + abs(numeric), 1e-8)
+        label = "dx" if name in ("x", "y") else f"d{name}"
+        if coord:
+            i = tuple(int(a) for a in np.argwhere(direction)[0])
+            where = f"{label}[{', '.join(map(str, i))}]"
+        else:
+            where = f"{label} along a random direction"
+        found.append((label, err, analytic, numeric, where))
+    return found
 
 
 @hookimpl

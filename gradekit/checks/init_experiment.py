@@ -26,13 +26,15 @@ simulated seeds), computed once per grader and cached per process.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cache, lru_cache
 
 import numpy as np
 from pydantic import field_validator
 
 from ..hookspecs import hookimpl
+from ..results import Figure, Panel, Series
 from ..routines import ACTIVATIONS
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Run, Target
@@ -76,6 +78,8 @@ class Bands:
     weight_mean: float
     weight_std: float
     failure: None = None
+    reference_run: Callable[[], Outcome] | None = field(default=None, compare=False)
+    """The plan run once on the trusted initializer (memoised), for the report's histograms."""
 
 
 def _stats(acts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -171,6 +175,30 @@ class InitExperiment(CheckKind):
         return _experiment_plan(target, options, target.seed % 2**31)
 
     def expect(self, target: Target, options: ExperimentOptions, plan: Plan, run: Run) -> Bands:
+        bands = self._bands(target, options, run)
+        return replace(bands, reference_run=cache(lambda: run(plan)))
+
+    def figure(
+        self,
+        target: Target,
+        options: ExperimentOptions,
+        plan: Plan,
+        outcome: Outcome,
+        expected: Bands,
+    ) -> Figure | None:
+        """Per-layer histograms of the activations, the student's beside the reference's."""
+        ref = expected.reference_run() if expected.reference_run else None
+        runs = {"yours": outcome, "reference": ref}
+        acts = {
+            label: out.values["run"]["activations"]
+            for label, out in runs.items()
+            if out is not None and _activations_ok(out, options)
+        }
+        if not acts:
+            return None
+        return activation_figure(acts, options.activation, default_reading(target, options))
+
+    def _bands(self, target: Target, options: ExperimentOptions, run: Run) -> Bands:
         o = options
         measure = Plan()
         measure.make("init", target.kind, target.name, **target.kwargs)
@@ -280,6 +308,42 @@ def _bands(
         mu,
         s,
     )
+
+
+def _activations_ok(outcome: Outcome, o: ExperimentOptions) -> bool:
+    got = outcome.values.get("run")
+    acts = got.get("activations") if isinstance(got, dict) else None
+    return float_problem(acts, (o.depth, o.batch, o.width)) is None
+
+
+def activation_figure(acts: dict[str, np.ndarray], activation: str, title: str) -> Figure:
+    """One histogram panel per layer over shared bins, a series per run (e.g. yours and the
+    reference's), each layer's mean and std in its title: the lecture's figure."""
+    every = np.concatenate([a.ravel() for a in acts.values()]).astype(np.float64)
+    low, high = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}.get(
+        activation, (float(every.min()), float(np.quantile(every, 0.999)))
+    )
+    if not high > low:
+        low, high = low - 0.5, low + 0.5
+    edges = np.linspace(low, high, 41)
+    panels = []
+    for layer in range(len(next(iter(acts.values())))):
+        series, stats = [], []
+        for label, a in acts.items():
+            h = a[layer].astype(np.float64)
+            counts, _ = np.histogram(np.clip(h, low, high), bins=edges)
+            series.append(Series.of(label, counts, edges))
+            mean = round(float(h.mean()), 2) + 0.0  # never "-0.00"
+            stats.append(f"{label} {mean:.2f} ± {h.std():.2f}")
+        panels.append(
+            Panel(
+                kind="histogram",
+                title=f"layer {layer + 1}: " + ", ".join(stats),
+                xlabel="activation",
+                series=series,
+            )
+        )
+    return Figure(title=title, panels=panels)
 
 
 @hookimpl
