@@ -1,142 +1,505 @@
-"""gradekit's benchmarks: ``python benchmarks/run.py [--class-size N]``.
+"""gradekit's benchmarks: ``.venv/bin/python benchmarks/run.py [--sections ...] [sizes]``.
 
-Prints figures measured in one run, as ratios where there is something to compare with:
+Every figure is measured in the same run, and the ones that matter are ratios (the machine
+is shared, so absolute times are noisy; ratios of interleaved, best-of-N timings are not):
 
-- the wall time to grade each bundled assignment's correct example (worker included);
-- the student forward calls one gradient check makes on a linear layer, by size: the
-  count must not grow with the number of parameters (directional checks, as torch's
-  gradcheck fast mode), against the per-entry loop's count;
-- the sandbox's overhead: each backend against running the same plans in-process;
-- a class of generated submissions graded with one and two jobs, and a cached regrade.
+- ``gradient``: gradekit's gradient check of a linear+tanh layer (inputs and every
+  parameter) against the per-entry central-difference loop of CS231n
+  (``eval_numerical_gradient_array``), with the verdicts of both on a correct layer and
+  on two buggy ones;
+- ``init``: the lecture's 6x4096, batch-16 experiment against the time to draw the same
+  random numbers (the floor), in-process, through the worker, and the reference bands;
+- ``submission``: one full submission (the correct example) graded on every bundled
+  assignment, split by check kind, with the sandbox's share;
+- ``overhead``: each sandbox backend against an unsandboxed in-process run of the same
+  checks on the same submission;
+- ``class``: classes of generated submissions (correct, buggy and a few hostile ones),
+  with ``--jobs 1`` and ``--jobs 2``, and a cached regrade.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from gradekit.assignments import bundled_assignments, load_assignment
 from gradekit.batch import ResultCache, grade_all
 from gradekit.checks import Target, check_kinds
-from gradekit.grading import Grader, reference_factories
+from gradekit.grading import Grader
 from gradekit.plugins import load_catalog
 from gradekit.sandbox.backends import available
-from gradekit.sandbox.runner import LocalSession
+from gradekit.sandbox.runner import LocalSession, WorkerSession
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBMISSIONS = ROOT / "tests" / "submissions"
+SECTIONS = ("gradient", "init", "submission", "overhead", "class")
 
 
-def grading_times() -> None:
-    print("## Grading the correct example, per assignment (wall, worker included)\n")
-    print("| assignment | checks | first grade (s) | regrade (s) | score |")
-    print("|---|---:|---:|---:|---|")
+def timed(run: Callable[[], Any]) -> tuple[float, Any]:
+    """Wall seconds of one call, and what it returned."""
+    start = time.perf_counter()
+    out = run()
+    return time.perf_counter() - start, out
+
+
+def best(run: Callable[[], Any], repeats: int) -> float:
+    return min(timed(run)[0] for _ in range(repeats))
+
+
+def table(header: list[str], rows: list[list[Any]]) -> None:
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(c) for c in row) + " |")
+    print()
+
+
+# ------------------------------------------------------------------ (a) gradient checks
+class LinearTanh:
+    """``tanh(x W + b)``: the benchmark's layer, correct or with one of two bugs."""
+
+    def __init__(self, din: int, dout: int, bug: str | None = None) -> None:
+        rng = np.random.default_rng(0)
+        self.params = {"W": rng.standard_normal((din, dout)) / np.sqrt(din), "b": np.zeros(dout)}
+        self.grads: dict[str, np.ndarray] = {}
+        self.bug = bug
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        self.x = x
+        self.y = np.tanh(x @ self.params["W"] + self.params["b"])
+        return self.y
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        local = (1 - self.y) if self.bug == "derivative" else (1 - self.y**2)
+        dz = dout * local
+        self.grads = {"W": self.x.T @ dz, "b": dz.sum(axis=0)}
+        if self.bug == "one entry":
+            self.grads["W"][3, 5] += 1e-3  # one wrong entry of 65536
+        return dz @ self.params["W"].T
+
+
+def eval_numerical_gradient_array(f, x, df, h=1e-5):
+    """CS231n's per-entry central differences of ``f`` at ``x`` along upstream ``df``."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    while not it.finished:
+        ix = it.multi_index
+        oldval = x[ix]
+        x[ix] = oldval + h
+        pos = f(x).copy()
+        x[ix] = oldval - h
+        neg = f(x).copy()
+        x[ix] = oldval
+        grad[ix] = np.sum((pos - neg) * df) / (2 * h)
+        it.iternext()
+    return grad
+
+
+def rel_error(x: np.ndarray, y: np.ndarray) -> float:
+    """CS231n's relative error."""
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def per_entry_loop(layer: LinearTanh, batch: int, tol: float = 1e-5) -> tuple[bool, float]:
+    """The CS231n method on x, W and b; passes when every relative error is below ``tol``."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((batch, layer.params["W"].shape[0]))
+    layer.params["W"] = rng.standard_normal(layer.params["W"].shape) / 16
+    layer.params["b"] = rng.standard_normal(layer.params["b"].shape)
+    dout = rng.standard_normal((batch, layer.params["W"].shape[1]))
+    layer.forward(x)
+    dx = layer.backward(dout)
+    dw, db = layer.grads["W"], layer.grads["b"]
+    errors = [
+        rel_error(dx, eval_numerical_gradient_array(lambda v: layer.forward(v), x, dout)),
+        rel_error(
+            dw, eval_numerical_gradient_array(lambda _: layer.forward(x), layer.params["W"], dout)
+        ),
+        rel_error(
+            db, eval_numerical_gradient_array(lambda _: layer.forward(x), layer.params["b"], dout)
+        ),
+    ]
+    return max(errors) < tol, max(errors)
+
+
+def gradient_section(sizes: list[tuple[int, int]], batch: int, repeats: int) -> None:
+    print(f"## (a) Gradient check of a linear+tanh layer, batch {batch} (best of {repeats})\n")
+    kind = check_kinds()["gradient"]
+    options = kind.options(batch=batch)
+    rows = []
+    for din, dout in sizes:
+        target = Target("layers", "linear_tanh", {"din": din, "dout": dout}, 7, LinearTanh)
+        setup, plan = timed(lambda t=target: kind.plan(t, options))
+        reference, expected = timed(
+            lambda t=target, p=plan: kind.expect(
+                t, options, p, LocalSession({("layers", "linear_tanh"): LinearTanh}).run
+            )
+        )
+        for bug in (None, "one entry"):
+
+            def factory(din: int, dout: int, bug: str | None = bug) -> LinearTanh:
+                return LinearTanh(din, dout, bug)
+
+            session = LocalSession({("layers", "linear_tanh"): factory})
+
+            def check(p=plan, s=session, t=target, e=expected) -> list:
+                return kind.judge(t, options, p, s.run(p), e)
+
+            ours = best(check, repeats)
+            cases = check()
+            failed = [c for c in cases if not c.passed]
+            verdict = "fail" if failed else "pass"
+            where = failed[0].message.split(":")[0] if failed else ""
+            loop, (passed, err) = timed(
+                lambda f=factory, d=(din, dout): per_entry_loop(f(*d), batch)
+            )
+            same = "yes" if (verdict == "pass") == passed else "**NO**"
+            rows.append(
+                [
+                    f"{batch}x{din}->{dout}",
+                    bug or "correct",
+                    f"{ours * 1e3:.1f}",
+                    f"{(setup + reference) * 1e3:.1f}",
+                    f"{loop:.2f}",
+                    f"{loop / ours:.0f}x",
+                    f"{loop / (ours + setup + reference):.0f}x",
+                    f"{verdict} {where}".strip(),
+                    f"{'pass' if passed else 'fail'} ({err:.1e})",
+                    same,
+                ]
+            )
+    table(
+        [
+            "layer",
+            "layer's bug",
+            "gradekit (ms)",
+            "+ plan and reference, once per class (ms)",
+            "per-entry loop (s)",
+            "ratio",
+            "ratio with the once-per-class part",
+            "gradekit's verdict (first wrong array)",
+            "loop's verdict (max rel. error)",
+            "same verdict",
+        ],
+        rows,
+    )
+
+
+# ------------------------------------------------------------------ (b) init experiments
+def init_section(repeats: int, only: list[str] | None) -> None:
+    from gradekit.routines import init_experiment
+
+    print(f"## (b) The 6x4096, batch-16 initialization experiment (best of {repeats})\n")
+    assignment = load_assignment("initialization")
+    grader = Grader(assignment)
+    example = assignment.folder / "examples" / "correct.py"
+    checks = [c for c in grader.checks if c.spec.type == "init_experiment"]
+    checks = [c for c in checks if not only or c.spec.id in only]
+    rows = []
+    with WorkerSession(example, grader.limits, grader.backend, grader.hidden) as worker:
+        worker.run(checks[0].plan, timeout=120)  # the worker's start, outside the timings
+        for check in checks:
+            o = check.spec.parsed_options
+            init = check.target.build()
+            seed = check.target.seed % 2**31
+
+            def floor(o=o, init=init, seed=seed) -> None:
+                rng = np.random.default_rng(seed)
+                rng.standard_normal((o.batch, o.width))
+                for _ in range(o.depth):
+                    init((o.width, o.width), rng)
+
+            def routine(o=o, init=init, seed=seed) -> None:
+                init_experiment(init, o.activation, o.depth, o.width, o.batch, seed)
+
+            def graded(check=check) -> None:
+                grader.verdict(check, worker.run(check.plan, timeout=120))
+
+            times = {"floor": [], "routine": [], "worker": []}
+            for _ in range(repeats):  # interleaved, so that load hits all three alike
+                times["floor"].append(timed(floor)[0])
+                times["routine"].append(timed(routine)[0])
+                times["worker"].append(timed(graded)[0])
+            f, r, w = (min(times[k]) for k in ("floor", "routine", "worker"))
+            bands, _ = timed(lambda check=check: check.expected_with(check.target.reference))
+            rows.append(
+                [
+                    check.spec.id,
+                    f"{f:.2f}",
+                    f"{r:.2f} ({r / f:.2f}x)",
+                    f"{w:.2f} ({w / f:.2f}x)",
+                    f"{bands:.2f} ({bands / f:.2f}x)",
+                ]
+            )
+    table(
+        [
+            "experiment",
+            "floor: the draws alone (s)",
+            "routine in-process (s, x floor)",
+            "graded through the worker (s, x floor)",
+            "reference bands, once per grader (s, x floor)",
+        ],
+        rows,
+    )
+
+
+# ------------------------------------------------------------------ (c) one submission
+def submission_section() -> None:
+    print("## (c) One full submission (the correct example) on every bundled assignment\n")
+    rows, kinds, total_cold, total_warm = [], defaultdict(lambda: [0.0, 0.0, 0.0, 0]), 0.0, 0.0
     for name in bundled_assignments():
         assignment = load_assignment(name)
         example = assignment.folder / "examples" / "correct.py"
-        start = time.perf_counter()
-        grader = Grader(assignment)
-        result = grader.grade(example)
-        first = time.perf_counter() - start
-        start = time.perf_counter()
-        grader.grade(example)
-        again = time.perf_counter() - start
-        print(
-            f"| {name} | {len(result.checks)} | {first:.2f} | {again:.2f} "
-            f"| {result.score:g}/{result.max_score:g} |"
-        )
-    print("\nThe first grade includes the reference's expected outcomes, computed once per")
-    print("check and reused for every later submission (the regrade column).\n")
-
-
-def forward_calls() -> None:
-    print("## Student forward calls of one gradient check on a linear layer\n")
-    print("| layer | parameters | gradekit forward calls | per-entry loop forward calls | ratio |")
-    print("|---|---:|---:|---:|---:|")
-    gradient = check_kinds()["gradient"]
-    factory = reference_factories()[("layers", "linear")]
-    for din, dout in [(16, 16), (64, 64), (256, 256)]:
-        target = Target("layers", "linear", {"din": din, "dout": dout}, 0, factory)
-        options = gradient.options(batch=16)
-        plan = gradient.plan(target, options)
-        calls = sum(1 for op in plan.ops if op.get("method") == "forward")
-        params = din * dout + dout
-        loop = 2 * (16 * din + params)  # two forwards per entry of x, W and b
-        print(f"| {din}x{dout} | {params} | {calls} | {loop} | {loop / calls:.0f}x |")
-    print()
-
-
-def sandbox_overhead(name: str = "backprop", repeats: int = 3) -> None:
-    print(f"## The sandbox's overhead ({name}, correct example, best of {repeats})\n")
-    assignment = load_assignment(name)
-    example = assignment.folder / "examples" / "correct.py"
-    catalog = load_catalog(example, reference=False, installed=False)
-    factories = {(e.kind, e.name): e.factory for e in catalog}
-
-    def in_process() -> None:
-        session = LocalSession(factories)
+        prepare, grader = timed(lambda a=assignment: Grader(a))
+        expected = 0.0
         for check in grader.checks:
-            grader.verdict(check, session.run(check.plan))
+            t, _ = timed(lambda c=check: c.expected)
+            expected += t
+            kinds[check.spec.type][2] += t
+        catalog = load_catalog(example, reference=False, installed=False)
+        session = LocalSession({(e.kind, e.name): e.factory for e in catalog})
+        worker_total = local_total = 0.0  # the worker's start is in its first check
+        with WorkerSession(example, grader.limits, grader.backend, grader.hidden) as worker:
+            for check in grader.checks:
+                t, outcome = timed(lambda c=check: worker.run(c.plan, timeout=c.timeout))
+                j, _ = timed(lambda c=check, o=outcome, g=grader: g.verdict(c, o))
+                local, _ = timed(lambda c=check, s=session: s.run(c.plan))
+                k = kinds[check.spec.type]
+                k[0] += t + j
+                k[1] += local + j
+                k[3] += 1
+                worker_total += t + j
+                local_total += local + j
+        wall = worker_total
+        share = (worker_total - local_total) / worker_total
+        cold = prepare + expected + wall
+        total_cold += cold
+        total_warm += wall
+        rows.append(
+            [
+                name,
+                len(grader.checks),
+                f"{prepare + expected:.2f}",
+                f"{wall:.2f}",
+                f"{cold:.2f}",
+                f"{share:.0%}",
+            ]
+        )
+    rows.append(["**all bundled**", "", "", f"**{total_warm:.2f}**", f"**{total_cold:.2f}**", ""])
+    table(
+        [
+            "assignment",
+            "checks",
+            "plans + reference outcomes, once per grader (s)",
+            "grading the submission (s)",
+            "cold: a fresh grader, as on Gradescope (s)",
+            "sandbox's share of grading",
+        ],
+        rows,
+    )
+    print("By check kind (every bundled assignment):\n")
+    table(
+        [
+            "check kind",
+            "checks",
+            "through the worker (s)",
+            "in-process, same plans (s)",
+            "sandbox's share",
+            "reference outcomes, once (s)",
+        ],
+        [
+            [kind, n, f"{w:.2f}", f"{loc:.2f}", f"{(w - loc) / w:.0%}", f"{ref:.2f}"]
+            for kind, (w, loc, ref, n) in sorted(kinds.items(), key=lambda kv: -kv[1][0])
+        ],
+    )
 
-    grader = Grader(assignment)
-    in_process()  # the reference's expected outcomes, once, outside the timings
-    rows = [("in-process (no sandbox)", in_process)]
-    for backend in available():
-        g = Grader(assignment, backend=backend)
-        g.grade(example)
-        rows.append((f"worker, {backend}", lambda g=g: g.grade(example)))
-    base = None
-    print("| how | seconds | ratio |")
-    print("|---|---:|---:|")
-    for label, run in rows:
-        best = min(_timed(run) for _ in range(repeats))
-        base = base or best
-        print(f"| {label} | {best:.3f} | {best / base:.2f}x |")
-    print()
 
-
-def _timed(run) -> float:
-    start = time.perf_counter()
-    run()
-    return time.perf_counter() - start
-
-
-def class_throughput(size: int, name: str = "backprop") -> None:
-    print(f"## A class of {size} generated submissions ({name})\n")
-    assignment = load_assignment(name)
-    examples = assignment.examples()
-    with tempfile.TemporaryDirectory() as tmp:
-        subs = []
-        for i in range(size):
-            source = examples[i % len(examples)].read_text()
-            path = Path(tmp) / f"student{i:04d}.py"
-            path.write_text(source + f"\n# student {i}\n")  # a distinct file each
-            subs.append((path.stem, path))
+# ------------------------------------------------------------------ the sandbox's overhead
+def overhead_section(repeats: int) -> None:
+    print(f"## The sandbox's overhead (correct example, best of {repeats})\n")
+    rows = []
+    for name in bundled_assignments():
+        assignment = load_assignment(name)
+        example = assignment.folder / "examples" / "correct.py"
+        catalog = load_catalog(example, reference=False, installed=False)
+        factories = {(e.kind, e.name): e.factory for e in catalog}
         grader = Grader(assignment)
-        grader.grade(subs[0][1])  # expected outcomes computed once, outside the timings
-        cache = ResultCache(Path(tmp) / "cache", grader)
-        rows = []
-        for jobs in (1, 2):
-            start = time.perf_counter()
-            results = grade_all(grader, subs, jobs=jobs, cache=cache if jobs == 2 else None)
-            rows.append((f"--jobs {jobs}", time.perf_counter() - start))
-        start = time.perf_counter()
-        again = grade_all(grader, subs, jobs=2, cache=cache)
-        rows.append(("cached regrade", time.perf_counter() - start))
-        assert [r.score for r in again] == [r.score for r in results]
-    print("| run | seconds | submissions/s | ratio to --jobs 1 |")
-    print("|---|---:|---:|---:|")
-    for label, seconds in rows:
-        print(f"| {label} | {seconds:.2f} | {size / seconds:.1f} | {seconds / rows[0][1]:.3f}x |")
-    print()
+
+        def in_process(grader: Grader = grader, factories: dict = factories) -> None:
+            session = LocalSession(factories)
+            for check in grader.checks:
+                grader.verdict(check, session.run(check.plan))
+
+        in_process()  # the reference's expected outcomes, once, outside the timings
+        runs = [("in-process (no sandbox)", in_process)]
+        for backend in available():
+            g = Grader(assignment, backend=backend)
+            g.checks = grader.checks  # the same prepared checks and expected outcomes
+            runs.append((f"worker, {backend}", lambda g=g, e=example: g.grade(e)))
+        times = {label: [] for label, _ in runs}
+        for _ in range(repeats):
+            for label, run in runs:
+                times[label].append(timed(run)[0])
+        base = min(times[runs[0][0]])
+        for label, _ in runs:
+            t = min(times[label])
+            rows.append([name, label, f"{t:.3f}", f"{t / base:.2f}x"])
+    table(["assignment", "how", "seconds", "ratio to in-process"], rows)
+
+
+# ------------------------------------------------------------------ (d) a class
+HOSTILE = ("exit_at_import", "liar", "loop_in_method")
+
+
+def make_class(folder: Path, size: int, assignment_name: str) -> dict[str, int]:
+    """``size`` distinct submission files: correct ones (the example and independent
+    alternatives), buggy ones, and about 2% hostile ones (backprop only)."""
+    examples = load_assignment(assignment_name).folder / "examples"
+    correct = [examples / "correct.py", *sorted((SUBMISSIONS / "correct").glob("alt_*.py"))]
+    buggy = [examples / "buggy.py"]
+    hostile = [SUBMISSIONS / "hostile" / f"{h}.py" for h in HOSTILE]
+    mix: dict[str, int] = defaultdict(int)
+    for i in range(size):
+        if assignment_name == "backprop" and i % 50 == 49:
+            source, label = hostile[(i // 50) % len(hostile)], "hostile"
+        elif i % 2:
+            source, label = buggy[i % len(buggy)], "buggy"
+        else:
+            source, label = correct[(i // 2) % len(correct)], "correct"
+        mix[label] += 1
+        (folder / f"student{i:04d}.py").write_text(source.read_text() + f"\n# student {i}\n")
+    return dict(mix)
+
+
+def class_section(sizes: list[int], name: str, timeout: float) -> None:
+    for size in sizes:
+        print(
+            f"## (d) A class of {size} generated submissions ({name}, call timeout {timeout} s)\n"
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "class"
+            folder.mkdir()
+            mix = make_class(folder, size, name)
+            subs = [(p.stem, p) for p in sorted(folder.iterdir())]
+            grader = Grader(load_assignment(name), limits={"call": timeout})
+            prepare, _ = timed(lambda g=grader: [c.expected for c in g.checks])
+            cache = ResultCache(Path(tmp) / "cache", grader)
+            rows = []
+            t1, one = timed(lambda g=grader, s=subs: grade_all(g, s, jobs=1))
+            rows.append(["--jobs 1", t1])
+            t2, two = timed(lambda g=grader, s=subs, c=cache: grade_all(g, s, jobs=2, cache=c))
+            rows.append(["--jobs 2 (filling the cache)", t2])
+            t3, again = timed(lambda g=grader, s=subs, c=cache: grade_all(g, s, jobs=2, cache=c))
+            rows.append(["cached regrade, in-process", t3])
+            cli = Path(sys.executable).parent / "gradekit"
+            command = [str(cli), "grade", str(folder), "-a", name, "-j", "2"]
+            command += ["--cache", str(Path(tmp) / "cache"), "--timeout", str(timeout)]
+            t4, done = timed(lambda c=command: subprocess.run(c, capture_output=True, text=True))
+            rows.append(["cached regrade, `gradekit grade` from the shell", t4])
+            same = [r.model_dump(exclude={"path"}) for r in one] == [
+                r.model_dump(exclude={"path"}) for r in two
+            ] and [r.score for r in again] == [r.score for r in two]
+            hostile_scores = [
+                r.score for r, (n, _) in zip(one, subs, strict=True) if int(n[-4:]) % 50 == 49
+            ]
+        print(
+            f"Mix: {mix}. Reference outcomes once, before the timings: {prepare:.2f} s. "
+            f"Results identical for --jobs 1, --jobs 2 and the cache: {same}. "
+            f"CLI exit code {done.returncode}. Hostile scores: {sorted(set(hostile_scores))}.\n"
+        )
+        table(
+            ["run", "seconds", "submissions/s", "ratio to --jobs 1"],
+            [[label, f"{s:.2f}", f"{size / s:.1f}", f"{s / t1:.3f}x"] for label, s in rows],
+        )
+
+
+def machine() -> str:
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else platform.processor()
+    )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {platform.machine()}, Python "
+        f"{platform.python_version()}, numpy {np.__version__}, backends "
+        f"{', '.join(available())}; load average at start {load}"
+    )
+
+
+def sizes_arg(text: str) -> list[tuple[int, int]]:
+    return [tuple(int(n) for n in part.split("x")) for part in text.split(",")]  # type: ignore[misc]
+
+
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def single_threaded_blas() -> None:
+    """Rerun this script with one BLAS thread, as every worker has: on a shared 2-core
+    machine a threaded BLAS makes a 16x256 @ 256x256 product 5-10 times slower."""
+    if any(os.environ.get(k) != "1" for k in BLAS_THREADS):
+        env = {**os.environ, **dict.fromkeys(BLAS_THREADS, "1")}
+        os.execve(sys.executable, [sys.executable, __file__, *sys.argv[1:]], env)
+
+
+def main() -> None:
+    single_threaded_blas()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
+    )
+    parser.add_argument(
+        "--grad-sizes",
+        type=sizes_arg,
+        default=sizes_arg("64x128,256x256"),
+        help="layers DINxDOUT for (a)",
+    )
+    parser.add_argument("--grad-batch", type=int, default=16)
+    parser.add_argument("--init-checks", default="", help="experiment ids for (b) (default: all)")
+    parser.add_argument("--class-sizes", default="200,500", help="classes for (d)")
+    parser.add_argument("--class-assignment", default="backprop")
+    parser.add_argument("--class-timeout", type=float, default=2.0, help="seconds per call in (d)")
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    chosen = args.sections.split(",")
+    unknown = set(chosen) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}")
+    print("# gradekit benchmarks\n")
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}\n")
+    if "gradient" in chosen:
+        gradient_section(args.grad_sizes, args.grad_batch, args.repeats)
+    if "init" in chosen:
+        init_section(args.repeats, [s for s in args.init_checks.split(",") if s])
+    if "submission" in chosen:
+        submission_section()
+    if "overhead" in chosen:
+        overhead_section(args.repeats)
+    if "class" in chosen:
+        sizes = [int(s) for s in args.class_sizes.split(",") if s]
+        class_section(sizes, args.class_assignment, args.class_timeout)
+    shutil.rmtree(ROOT / "benchmarks" / "__pycache__", ignore_errors=True)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--class-size", type=int, default=200)
-    args = parser.parse_args()
-    print(f"# gradekit benchmarks ({platform.machine()}, Python {platform.python_version()})\n")
-    grading_times()
-    forward_calls()
-    sandbox_overhead()
-    class_throughput(args.class_size)
+    main()
