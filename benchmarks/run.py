@@ -45,7 +45,7 @@ from gradekit.sandbox.runner import LocalSession, WorkerSession
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "tests" / "submissions"
-SECTIONS = ("gradient", "init", "submission", "overhead", "class")
+SECTIONS = ("gradient", "init", "width", "submission", "overhead", "class")
 
 
 def timed(run: Callable[[], Any]) -> tuple[float, Any]:
@@ -253,6 +253,65 @@ def init_section(repeats: int, only: list[str] | None) -> None:
             "reference bands, once per grader (s, x floor)",
         ],
         rows,
+    )
+
+
+def _distance(bands: tuple, reference: tuple) -> float:
+    """The nearest layer's std center of ``bands`` from ``reference``'s, in its half-widths."""
+    return float(
+        np.min(np.abs(bands[1].mean(0) - reference[1].mean(0)) / (6 * reference[1].std(0)))
+    )
+
+
+def width_section(width: int, seeds: int = 128) -> None:
+    """Whether the experiment's statistics hold at a smaller width: the exact simulation of
+    the bands at ``width`` (with ``s^2 * width`` kept, the mean-field variance per layer)
+    against the lecture's 4096, and the cost of one run there against the 4096 floor."""
+    from gradekit.checks.init_experiment import gaussian_bands
+    from gradekit.routines import init_experiment
+    from gradekit_reference.initializers import He
+
+    print(f"## (b') The experiment at width {width}, with s^2 x width kept ({seeds} seeds)\n")
+    full = 4096
+    cases = [  # (experiment, activation, s at 4096)
+        ("tanh, N(0, 0.01^2)", "tanh", 0.01),
+        ("tanh, N(0, 0.05^2)", "tanh", 0.05),
+        ("tanh, Xavier", "tanh", full**-0.5),
+        ("ReLU, Xavier", "relu", full**-0.5),
+        ("ReLU, He", "relu", (2 / full) ** 0.5),
+        ("ReLU, He without the factor 2 (a mutant)", "relu", full**-0.5),
+    ]
+    he_full = gaussian_bands(0.0, (2 / full) ** 0.5, "relu", 6, full, 16, 1, seeds)
+    he_small = gaussian_bands(0.0, (2 / width) ** 0.5, "relu", 6, width, 16, 1, seeds)
+    rows = []
+    for label, act, s in cases:
+        small_s = s * (full / width) ** 0.5
+        big = gaussian_bands(0.0, s, act, 6, full, 16, 2, seeds)
+        small = gaussian_bands(0.0, small_s, act, 6, width, 16, 2, seeds)
+        hw_big = 6 * big[1].std(axis=0, ddof=1)
+        hw_small = 6 * small[1].std(axis=0, ddof=1)
+        shift = np.max(np.abs(small[1].mean(0) - big[1].mean(0)) / hw_big)
+        row = [label, f"{shift:.2f}", f"{np.median(hw_small / hw_big):.1f}x"]
+        if "mutant" in label:  # how far outside He's band the mutant's layer stds fall
+            row.append(f"{_distance(big, he_full):.0f} / {_distance(small, he_small):.0f}")
+        else:
+            row.append("")
+        rows.append(row)
+    table(
+        [
+            "experiment",
+            "largest shift of a layer's std center, in 4096 half-widths",
+            f"half-width at {width} / at 4096",
+            "mutant's distance from He's band, in half-widths (4096 / small)",
+        ],
+        rows,
+    )
+    rng = np.random.default_rng(0)
+    floor = best(lambda: [rng.standard_normal((full, full)) for _ in range(6)], 2)
+    run = best(lambda: init_experiment(He(), "relu", 6, width, 16, 0), 2)
+    print(
+        f"One run of the routine at width {width}: {run:.3f} s, {run / floor:.3f}x the "
+        f"4096 floor ({floor:.2f} s): {floor / run:.0f} times cheaper.\n"
     )
 
 
@@ -476,6 +535,7 @@ def main() -> None:
     )
     parser.add_argument("--grad-batch", type=int, default=16)
     parser.add_argument("--init-checks", default="", help="experiment ids for (b) (default: all)")
+    parser.add_argument("--width", type=int, default=1024, help="the smaller width in (b')")
     parser.add_argument("--class-sizes", default="200,500", help="classes for (d)")
     parser.add_argument("--class-assignment", default="backprop")
     parser.add_argument("--class-timeout", type=float, default=2.0, help="seconds per call in (d)")
@@ -491,6 +551,8 @@ def main() -> None:
         gradient_section(args.grad_sizes, args.grad_batch, args.repeats)
     if "init" in chosen:
         init_section(args.repeats, [s for s in args.init_checks.split(",") if s])
+    if "width" in chosen:
+        width_section(args.width)
     if "submission" in chosen:
         submission_section()
     if "overhead" in chosen:
