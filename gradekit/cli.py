@@ -131,7 +131,7 @@ def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] 
         console.print(f"HTML report: {index}")
 
 
-SUBCOMMANDS: tuple[str, ...] = ("init", "gradescope")
+SUBCOMMANDS: tuple[str, ...] = ("init", "gradescope", "experiment")
 """Modules of ``gradekit.commands`` that add a subcommand with ``add_parser(sub)``."""
 
 

@@ -6,5 +6,10 @@ and ``run(args, console) -> int``; ``EXPERIMENTS`` maps the command name to the 
 
 from __future__ import annotations
 
-EXPERIMENTS: dict[str, str] = {}
+EXPERIMENTS: dict[str, str] = {
+    "init-stats": "init_stats",
+    "optimizers": "optimizers",
+    "learning-rate": "learning_rate",
+    "dropout": "dropout",
+}
 """Command name -> module of ``gradekit.experiments``, e.g. ``"init-stats": "init_stats"``."""

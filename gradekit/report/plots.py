@@ -153,19 +153,21 @@ def draw(figure: Figure, *, title: bool = True) -> Any:
     for ax in axes.flat:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
+    heading = 0.32 if title else 0.0  # inches of the figure's title
+    if title:
+        fig.suptitle(figure.title, fontsize=10, x=0.01, y=1 - 0.06 / size[1], ha="left", va="top")
     if handles:
         fig.legend(
             handles.values(),
             handles.keys(),
             loc="upper right",
+            bbox_to_anchor=(1, 1 - (heading + 0.02) / size[1]),
             fontsize=8,
             ncol=min(len(handles), 4),
             frameon=False,
         )
-    if title:
-        fig.suptitle(figure.title, fontsize=10, x=0.01, ha="left")
     legend_rows = math.ceil(len(handles) / 4) if handles else 0
-    top = 1 - (0.3 * legend_rows + (0.35 if title else 0.0) + 0.35) / size[1]
+    top = 1 - (heading + 0.24 * legend_rows + 0.34) / size[1]
     fig.subplots_adjust(  # fixed margins: tight_layout costs a second per figure
         left=0.75 / size[0],
         right=1 - 0.2 / size[0],
