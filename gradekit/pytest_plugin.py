@@ -96,6 +96,8 @@ class SelfCheck:
     submission: Path
     anchor: Path
     results: dict[str, CheckResult] = field(default_factory=dict)
+    broken: str = ""
+    """Why gradekit could not grade, once it failed: every later item says the same."""
 
     @property
     def public(self) -> list[CheckSpec]:
@@ -117,6 +119,8 @@ class SelfCheck:
 
     def result(self, item: CheckItem) -> CheckResult:
         """The item's verdict; the first call grades every selected item in one worker."""
+        if self.broken:
+            raise NotGraded(self.broken)
         if item.spec.id not in self.results:
             wanted = [
                 i.spec.id
@@ -129,13 +133,18 @@ class SelfCheck:
     def _grade(self, ids: list[str]) -> None:
         """Grade the named checks with gradekit's own grader (a worker process)."""
         from .assignments import Assignment
+        from .errors import GradekitError
         from .grading import Grader
 
         chosen = set(ids)
         spec = self.assignment.spec
         subset = spec.model_copy(update={"checks": [c for c in spec.checks if c.id in chosen]})
-        grader = Grader(Assignment(subset, self.assignment.folder))
-        graded = grader.grade(self.submission)
+        try:
+            grader = Grader(Assignment(subset, self.assignment.folder))
+            graded = grader.grade(self.submission)
+        except GradekitError as exc:
+            self.broken = str(exc)
+            raise NotGraded(self.broken) from None
         self.results.update({r.name: r for r in graded.checks})
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -171,6 +180,10 @@ class SelfCheck:
         mine = [f for f in frames if f'File "{root}' in f]
         text = head + "".join(mine or frames) + tail
         return text.replace(root, self._shown(self.submission)).rstrip()
+
+
+class NotGraded(Exception):
+    """gradekit itself could not grade (a broken assignment, no sandbox): one line."""
 
 
 class CheckFailed(Exception):
@@ -229,6 +242,8 @@ class CheckItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CheckFailed):
             return self.describe(excinfo.value.result)
+        if isinstance(excinfo.value, NotGraded):
+            return f"gradekit could not grade: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
 
     def describe(self, result: CheckResult) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,8 @@ from gradekit.assignments import bundled_assignments, load_assignment
 from gradekit.cli import main
 
 from .conftest import check_id, graded, hidden_ids, outcomes, public_ids, use_example
+
+ALTERNATIVES = Path(__file__).parents[1] / "submissions" / "correct"
 
 
 def test_init_writes_the_template_readme_and_pytest_ini(kit):
@@ -200,3 +204,29 @@ def test_every_bundled_assignment_collects_its_public_checks(pytester, name):
     ids = [check_id(line) for line in result.stdout.lines if "::" in line]
     assert ids == sorted(public_ids(name), key=lambda c: c.split(".", 1))
     assert not set(ids) & set(hidden_ids(name))
+
+
+def test_an_assignment_folder_that_cannot_be_graded_fails_items_in_one_line(pytester):
+    spec = (load_assignment("backprop").folder / "assignment.toml").read_text()
+    folder = pytester.mkdir("course")
+    extra = '[[checks]]\nid = "extra.values"\ntype = "values"\n'
+    extra += 'component = "activations/not_in_reference"\n'
+    (folder / "assignment.toml").write_text(f"{spec}\n{extra}")
+    pytester.makefile(".ini", pytest="[pytest]\ngradekit_assignment = course\n")
+    use_example(pytester.path, "correct")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=len(public_ids()) + 1)
+    lines = [line for line in result.stdout.lines if line.startswith("gradekit could not grade")]
+    assert len(lines) == len(public_ids()) + 1
+    assert "no reference for activations/not_in_reference" in lines[0]
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_a_package_folder_submission_is_self_checked(pytester):
+    shutil.copytree(ALTERNATIVES / "alt_package", pytester.path / "mine")
+    pytester.makefile(
+        ".ini", pytest="[pytest]\ngradekit_assignment = backprop\ngradekit_submission = mine\n"
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=len(public_ids()))
+    assert "mine/__init__.py::relu::gradient PASSED" in pytester.runpytest("-v").stdout.str()
