@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import textwrap
 from pathlib import Path
 
 from rich.console import Console
@@ -124,7 +123,7 @@ def kit_files(assignment: Assignment, target: Path, requested: str) -> dict[Path
     files[target / "README.md"] = README.format(
         commands="\n".join(f"{c.ljust(width)}# {why}" for c, why in commands),
         title=assignment.spec.title,
-        description=textwrap.fill(" ".join(assignment.spec.description.split()), 88),
+        description=assignment.spec.description.strip(),
         submission=SUBMISSION,
         name=assignment.name,
         example=example,

@@ -27,6 +27,7 @@ class Constant:
         self.value = value
 
     def __call__(self, shape, rng):
+        """An array of ``shape`` filled with ``value``, lecture "Weight initialization"."""
         raise NotImplementedError("TODO: Constant")
 
 
@@ -39,6 +40,8 @@ class Normal:
         self.std = std
 
     def __call__(self, shape, rng):
+        """N(0, std^2) weights drawn from ``rng``, lecture "Weight initialization:
+        Experiments" (small random numbers)."""
         raise NotImplementedError("TODO: Normal")
 
 
@@ -49,6 +52,7 @@ class Uniform:
         self.limit = limit
 
     def __call__(self, shape, rng):
+        """U(-limit, limit) weights drawn from ``rng``."""
         raise NotImplementedError("TODO: Uniform")
 
 
@@ -59,6 +63,8 @@ class Xavier:
     """
 
     def __call__(self, shape, rng):
+        """Gaussian weights with the lecture's Xavier std, lecture "Xavier initialization"
+        (the std that keeps the variance of x @ W equal to that of x)."""
         raise NotImplementedError("TODO: Xavier")
 
 
@@ -66,6 +72,8 @@ class XavierUniform:
     """Xavier with uniform weights of the same std: U(-a, a) has std a / sqrt(3)."""
 
     def __call__(self, shape, rng):
+        """Uniform weights with Xavier's std, lecture "Xavier initialization": which
+        limit a gives U(-a, a) that std?"""
         raise NotImplementedError("TODO: XavierUniform")
 
 
@@ -76,6 +84,8 @@ class Glorot:
     """
 
     def __call__(self, shape, rng):
+        """Gaussian weights with the std of Glorot & Bengio (2010), the average of the
+        forward (fan_in) and backward (fan_out) conditions, lecture "Weight initialization"."""
         raise NotImplementedError("TODO: Glorot")
 
 
@@ -83,6 +93,7 @@ class GlorotUniform:
     """Glorot with uniform weights of the same std (the paper's uniform limit)."""
 
     def __call__(self, shape, rng):
+        """Uniform weights with Glorot's std (the paper's uniform limit)."""
         raise NotImplementedError("TODO: GlorotUniform")
 
 
@@ -90,6 +101,8 @@ class He:
     """Lecture: He et al. (2015), Xavier corrected for ReLU, which halves the variance."""
 
     def __call__(self, shape, rng):
+        """Gaussian weights with He's std, lecture "ReLU initialization": Xavier's std
+        corrected for the half of the inputs ReLU zeroes."""
         raise NotImplementedError("TODO: He")
 
 
@@ -97,6 +110,7 @@ class HeUniform:
     """He with uniform weights of the same std."""
 
     def __call__(self, shape, rng):
+        """Uniform weights with He's std, lecture "ReLU initialization"."""
         raise NotImplementedError("TODO: HeUniform")
 
 

@@ -24,9 +24,12 @@ class SGD:
         self.lr = lr
 
     def init(self, param):
+        """The state of plain SGD (lecture: "Vanilla Gradient Descent"): what must it
+        remember between steps?"""
         raise NotImplementedError("TODO: SGD.init (what does plain SGD remember?)")
 
     def update(self, param, grad, state):
+        """One step w <- w - lr g, lecture "Mini-batch Stochastic GD"; a new array."""
         raise NotImplementedError("TODO: SGD.update")
 
 
@@ -38,9 +41,12 @@ class Momentum:
         self.mu = mu
 
     def init(self, param):
+        """The velocity v, lecture "Momentum": what is it before the first step?"""
         raise NotImplementedError("TODO: Momentum.init")
 
     def update(self, param, grad, state):
+        """One step of the lecture's momentum rule (velocity, then weights), lecture
+        "Solution: Use Momentum!"; mind the sign of the gradient term."""
         raise NotImplementedError("TODO: Momentum.update")
 
 
@@ -53,9 +59,12 @@ class Nesterov:
         self.mu = mu
 
     def init(self, param):
+        """The velocity, as for momentum, lecture "Nesterov Momentum"."""
         raise NotImplementedError("TODO: Nesterov.init")
 
     def update(self, param, grad, state):
+        """One Nesterov step in the rewritten form given in the assignment's description
+        (the returned weights are the look-ahead point), lecture "Nesterov Momentum"."""
         raise NotImplementedError("TODO: Nesterov.update")
 
 
@@ -67,9 +76,12 @@ class Adagrad:
         self.eps = eps
 
     def init(self, param):
+        """The running sum of squared gradients, lecture "Adaptive learning rates"."""
         raise NotImplementedError("TODO: Adagrad.init")
 
     def update(self, param, grad, state):
+        """Accumulate g^2, then scale the step of each entry by its own history,
+        lecture "Adaptive learning rates"; eps outside the square root."""
         raise NotImplementedError("TODO: Adagrad.update")
 
 
@@ -82,9 +94,13 @@ class RMSProp:
         self.eps = eps
 
     def init(self, param):
+        """The moving average s of squared gradients, lecture "Adaptive learning rates:
+        RMSProp"."""
         raise NotImplementedError("TODO: RMSProp.init")
 
     def update(self, param, grad, state):
+        """The lecture's two lines: the decayed average s (rate beta), then the step
+        scaled by 1 / (sqrt(s) + eps), lecture "Adaptive learning rates: RMSProp"."""
         raise NotImplementedError("TODO: RMSProp.update")
 
 
@@ -99,9 +115,14 @@ class Adam:
         self.bias_correction = bias_correction
 
     def init(self, param):
+        """First and second moments and a step count (a 0-d array), lecture "Adam:
+        adaptive learning + momentum"."""
         raise NotImplementedError("TODO: Adam.init (first and second moments, step count)")
 
     def update(self, param, grad, state):
+        """Update both moments, correct their bias toward 0 when ``bias_correction``
+        (divide by 1 - beta^t, t counted from 1), then step, lecture "Adam: adaptive
+        learning + momentum"."""
         raise NotImplementedError("TODO: Adam.update")
 
 
@@ -114,6 +135,8 @@ class StepDecay:
         self.step_size = step_size
 
     def __call__(self, step):
+        """lr0 times gamma once for every full ``step_size`` steps done (steps from 0),
+        lecture "Learning Rate Decay: Step"."""
         raise NotImplementedError("TODO: StepDecay.__call__")
 
 
@@ -125,6 +148,8 @@ class ExponentialDecay:
         self.k = k
 
     def __call__(self, step):
+        """The lecture's exponential decay with eta_0 = lr0, lecture "Learning Rate:
+        Online Rate Decay"."""
         raise NotImplementedError("TODO: ExponentialDecay.__call__")
 
 
@@ -136,6 +161,8 @@ class InverseTimeDecay:
         self.k = k
 
     def __call__(self, step):
+        """The lecture's 1/t decay with eta_0 = lr0, lecture "Learning Rate: Online Rate
+        Decay"."""
         raise NotImplementedError("TODO: InverseTimeDecay.__call__")
 
 

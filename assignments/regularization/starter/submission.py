@@ -24,9 +24,11 @@ class L2:
         self.lam = lam
 
     def penalty(self, w):
+        """The course's penalty (lam / 2) sum w^2, lecture "L2 regularization (weight decay)"."""
         raise NotImplementedError("TODO: L2.penalty")
 
     def grad(self, w):
+        """d penalty / dw, an array of the shape of w."""
         raise NotImplementedError("TODO: L2.grad")
 
 
@@ -37,9 +39,11 @@ class L1:
         self.lam = lam
 
     def penalty(self, w):
+        """lam sum |w|, lecture "L1 regularization"."""
         raise NotImplementedError("TODO: L1.penalty")
 
     def grad(self, w):
+        """The subgradient of lam sum |w|, with sign(0) = 0."""
         raise NotImplementedError("TODO: L1.grad")
 
 
@@ -59,9 +63,14 @@ class BatchNorm:
         self.running_var = np.ones(dim)
 
     def forward(self, x, *, training=True):
+        """Normalise with the batch statistics and update the running averages in
+        training; use the running averages at test time; then scale by gamma and shift
+        by beta. Lecture: "Batch normalization" (Algorithm)."""
         raise NotImplementedError("TODO: BatchNorm.forward (training and test time)")
 
     def backward(self, dout):
+        """dgamma, dbeta (into ``self.grads``) and dx through the batch statistics
+        (the mean and variance depend on every example)."""
         raise NotImplementedError("TODO: BatchNorm.backward (dgamma, dbeta and dx)")
 
 
@@ -75,9 +84,13 @@ class Dropout:
         self.params, self.grads = {}, {}
 
     def forward(self, x, *, training=True):
+        """Training: keep each unit with probability p (mask from ``self.rng``) and
+        rescale so that the expectation is unchanged; test time: the identity. Lecture:
+        "Dropout Summary"."""
         raise NotImplementedError("TODO: Dropout.forward")
 
     def backward(self, dout):
+        """dx through the mask (and the scale) of the last forward."""
         raise NotImplementedError("TODO: Dropout.backward (through the same mask)")
 
 
@@ -91,9 +104,12 @@ class VanillaDropout:
         self.params, self.grads = {}, {}
 
     def forward(self, x, *, training=True):
+        """Training: keep each unit with probability p, no rescaling; test time: match
+        the training expectation. Lecture: "Dropout"."""
         raise NotImplementedError("TODO: VanillaDropout.forward")
 
     def backward(self, dout):
+        """dx through the mask of the last forward."""
         raise NotImplementedError("TODO: VanillaDropout.backward")
 
 
@@ -112,9 +128,12 @@ class DropConnect:
         self.grads = {}
 
     def forward(self, x, *, training=True):
+        """Training: a fresh Bernoulli(p) mask on W, then x @ (mask * W) + b; test
+        time: the expected weights. Lecture: "Dropout and DropConnect"."""
         raise NotImplementedError("TODO: DropConnect.forward")
 
     def backward(self, dout):
+        """dW (through the mask), db and dx for the masked weights of the last forward."""
         raise NotImplementedError("TODO: DropConnect.backward (dW, db and dx)")
 
 
@@ -132,6 +151,9 @@ class EarlyStopping:
         self.best_params = None
 
     def step(self, val_loss, params):
+        """Record this epoch's validation loss; keep copies of the parameters when it
+        improves the best by more than ``min_delta``; return True once ``patience``
+        epochs in a row did not. Lecture: "Regularization: Early stopping"."""
         raise NotImplementedError("TODO: EarlyStopping.step (return True to stop)")
 
 
@@ -147,6 +169,8 @@ class Mixup:
         self.alpha = alpha
 
     def __call__(self, x, y, rng):
+        """Mix the batch with a shuffled copy of itself: one lam ~ Beta(alpha, alpha) for
+        images and labels alike. Lecture: "Regularization: Mixup"."""
         raise NotImplementedError("TODO: Mixup")
 
 
@@ -159,6 +183,8 @@ class CutMix:
         self.beta = beta
 
     def __call__(self, x, y, rng):
+        """Paste a box from a shuffled copy of the batch; mix the labels by the pasted
+        area after clipping. Lecture: "Regularization: CutMix"."""
         raise NotImplementedError("TODO: CutMix")
 
 
@@ -169,6 +195,8 @@ class HorizontalFlip:
         self.p = p
 
     def __call__(self, x, y, rng):
+        """Flip each image along W with probability p. Lecture: "Regularization: Data
+        augmentation"."""
         raise NotImplementedError("TODO: HorizontalFlip")
 
 
@@ -179,6 +207,8 @@ class RandomCrop:
         self.padding = padding
 
     def __call__(self, x, y, rng):
+        """Pad, then crop back to H x W at a random offset per image. Lecture:
+        "Regularization: Data augmentation"."""
         raise NotImplementedError("TODO: RandomCrop")
 
 
@@ -189,6 +219,8 @@ class GaussianNoise:
         self.std = std
 
     def __call__(self, x, y, rng):
+        """x plus N(0, std^2) noise from ``rng``. Lecture: "Regularization: Data
+        augmentation"."""
         raise NotImplementedError("TODO: GaussianNoise")
 
 
@@ -200,6 +232,8 @@ class Cutout:
         self.size = size
 
     def __call__(self, x, y, rng):
+        """Zero a random square of each image, in every channel. Lecture:
+        "Regularization: Data augmentation"."""
         raise NotImplementedError("TODO: Cutout")
 
 
@@ -212,9 +246,12 @@ class ZeroCenter:
     """Zero-centering, lecture "Data preprocessing"."""
 
     def fit(self, x):
+        """Learn the per-feature mean of the training data; return self. Lecture: "Zero
+        centering"."""
         raise NotImplementedError("TODO: ZeroCenter.fit")
 
     def transform(self, x):
+        """Subtract the training mean."""
         raise NotImplementedError("TODO: ZeroCenter.transform")
 
 
@@ -225,9 +262,12 @@ class Standardize:
         self.eps = eps
 
     def fit(self, x):
+        """Learn the per-feature mean and std of the training data; return self.
+        Lecture: "Scaling"."""
         raise NotImplementedError("TODO: Standardize.fit")
 
     def transform(self, x):
+        """Centre and scale with the training statistics (eps against a zero std)."""
         raise NotImplementedError("TODO: Standardize.transform")
 
 
@@ -239,9 +279,12 @@ class PCA:
         self.k = k
 
     def fit(self, x):
+        """Centre, take the covariance X^T X / N and its eigenvectors by decreasing
+        eigenvalue; keep k (all when None); return self. Lecture: "Data preprocessing"."""
         raise NotImplementedError("TODO: PCA.fit")
 
     def transform(self, x):
+        """Centre with the training mean and project on the kept eigenvectors."""
         raise NotImplementedError("TODO: PCA.transform")
 
 
@@ -253,9 +296,12 @@ class Whitening:
         self.eps, self.zca = eps, zca
 
     def fit(self, x):
+        """As PCA.fit, keeping the eigenvalues too; return self. Lecture: "Data
+        preprocessing"."""
         raise NotImplementedError("TODO: Whitening.fit")
 
     def transform(self, x):
+        """Rotate, divide by sqrt(eigenvalue + eps); with ``zca`` rotate back."""
         raise NotImplementedError("TODO: Whitening.transform")
 
 
