@@ -492,3 +492,106 @@ def test_preprocessor_matches_reference(sub: str, name: str, kwargs: dict) -> No
         if name == "pca" or (name == "whitening" and not kwargs.get("zca")):
             got = _up_to_column_sign(got, want)
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
+
+
+# --- search strategies, trainers and diagnosers --------------------------------------------
+
+SPACE = {"lr": (1e-4, 1.0), "reg": (1e-5, 1e-1)}
+
+
+def _array(settings: list[dict]) -> np.ndarray:
+    return np.array([[s[k] for k in sorted(SPACE)] for s in settings])
+
+
+@subs
+@pytest.mark.parametrize("log", [False, True])
+def test_grid_matches_reference(sub: str, log: bool) -> None:
+    got = _array(alt(sub, "search", "grid", log=log).propose(SPACE, 4, None))
+    want = _array(ref("search", "grid", log=log).propose(SPACE, 4, None))
+    order = lambda a: a[np.lexsort(a.T[::-1])]  # noqa: E731
+    close(order(got), order(want))
+
+
+@subs
+@pytest.mark.parametrize(("name", "log"), [("random", False), ("log_uniform", True)])
+def test_random_draws_follow_the_reference_law(sub: str, name: str, log: bool) -> None:
+    from gradekit.checks.search import ks_distance, ks_limit
+
+    got = _array(alt(sub, "search", name).propose(SPACE, 3000, np.random.default_rng(14)))
+    want = _array(ref("search", name).propose(SPACE, 3000, np.random.default_rng(15)))
+    assert np.all(got >= [1e-4, 1e-5]) and np.all(got <= [1.0, 1e-1])
+    f = np.log10 if log else (lambda v: v)
+    for j in range(2):
+        assert ks_distance(f(got[:, j]), f(want[:, j])) < ks_limit(3000, 3000, 1e-4)
+
+
+@subs
+def test_coarse_to_fine_refines_like_the_reference(sub: str) -> None:
+    rng = np.random.default_rng(16)
+    first = alt(sub, "search", "coarse_to_fine").propose(SPACE, 40, rng)
+    results = [(s, (np.log10(s["lr"]) + 3) ** 2 + (np.log10(s["reg"]) + 4) ** 2) for s in first]
+    winner = min(results, key=lambda r: r[1])[0]
+    best = np.log10([winner[k] for k in sorted(SPACE)])
+    for strategy in (alt(sub, "search", "coarse_to_fine"), ref("search", "coarse_to_fine")):
+        logs = np.log10(_array(strategy.refine(SPACE, results, 200, np.random.default_rng(17))))
+        span = np.ptp(logs, axis=0) / np.array([4.0, 4.0])
+        assert np.all(span < 0.6), span
+        assert np.all(np.abs(np.median(logs, axis=0) - best) < 0.6)
+
+
+def _train(trainer: Any, script: Any = None, optimizer: str = "sgd"):
+    from gradekit import regression
+
+    data = {k: v.copy() for k, v in regression.dataset().items()}
+    model = regression.LoggedModel(regression.initial_params(seed=3), data, script)
+    opt = regression.OPTIMIZERS[optimizer](lr=0.05)
+    history = trainer.fit(model, opt, data, np.random.default_rng(4))
+    return model, history
+
+
+@subs
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
+def test_full_batch_training_matches_reference(sub: str, optimizer: str) -> None:
+    """With one batch per epoch the order of the examples does not matter."""
+    kw = {"epochs": 6, "batch_size": 96}
+    got, got_history = _train(alt(sub, "trainers", "minibatch", **kw), optimizer=optimizer)
+    want, want_history = _train(ref("trainers", "minibatch", **kw), optimizer=optimizer)
+    for k in want.params:
+        close(got.params[k], want.params[k], k)
+    close(got_history["val_loss"], want_history["val_loss"])
+    close(got_history["train_loss"], want_history["train_loss"])
+
+
+@subs
+@pytest.mark.parametrize("patience", [1, 3])
+def test_trainer_stops_and_restores_like_reference(sub: str, patience: int) -> None:
+    script = [5.0, 4.0, 3.0, 3.5, 2.9, 3.0, 3.0, 3.2, 2.95, 3.3, 3.4, 3.6, 3.7]
+    kw = {"epochs": 30, "batch_size": 32, "patience": patience}
+    got, got_history = _train(alt(sub, "trainers", "minibatch", **kw), script)
+    _, want_history = _train(ref("trainers", "minibatch", **kw), script)
+    assert len(got_history["val_loss"]) == len(want_history["val_loss"])
+    close(got_history["val_loss"], want_history["val_loss"])
+    vals = [e for e in got.log if e["val"]]
+    best = vals[int(np.argmin(script[: len(vals)]))]["params"]
+    for k in best:
+        assert np.array_equal(got.params[k], best[k]), k
+
+
+@subs
+def test_diagnoser_agrees_with_reference(sub: str) -> None:
+    from gradekit.checks.diagnosis import DiagnosisOptions, curve_bank, recipe_bank
+
+    a, r = alt(sub, "diagnosers", "curves"), ref("diagnosers", "curves")
+    options = DiagnosisOptions(per_shape=10, per_cell=6)
+    answers = []
+    for seed in range(5):
+        train, val, _ = curve_bank(seed, options)
+        answers += [a.diagnose(t, v) == r.diagnose(t, v) for t, v in zip(train, val, strict=True)]
+        rows, _ = recipe_bank(seed, options)
+        answers += [a.recipe(*row) == r.recipe(*row) for row in rows]
+    assert np.mean(answers) >= 0.99
+    for train_err, test_err, cell in [
+        (0.01, 0.11, "high_variance"),
+        (0.15, 0.30, "high_bias_and_variance"),
+    ]:
+        assert a.recipe(train_err, test_err) == cell

@@ -12,7 +12,7 @@ from gradekit.grading import Grader
 
 ROOT = Path(__file__).parents[2]
 REFERENCE = ROOT / "reference"
-BUNDLED = ("backprop", "initialization", "optimization", "regularization")
+BUNDLED = ("backprop", "initialization", "optimization", "regularization", "training")
 
 
 @cache

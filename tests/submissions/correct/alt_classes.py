@@ -698,6 +698,160 @@ class Whitening:
         return white @ self.U.T if self.zca else white
 
 
+# --- search strategies, the trainer and the diagnoser --------------------------------------
+
+
+def _names(space):
+    return sorted(space)
+
+
+class GridSearch:
+    def __init__(self, log=False):
+        self.log = log
+
+    def propose(self, space, n, rng):
+        names = _names(space)
+        points = [{}]
+        for name in names:
+            lo, hi = space[name]
+            if self.log:
+                values = [
+                    10 ** (math.log10(lo) + i * math.log10(hi / lo) / (n - 1)) for i in range(n)
+                ]
+                values[-1] = float(hi)
+            else:
+                values = [lo + i * (hi - lo) / (n - 1) for i in range(n)]
+                values[-1] = float(hi)
+            points = [{**p, name: float(v)} for p in points for v in values]
+        return points
+
+
+class RandomSearch:
+    def propose(self, space, n, rng):
+        out = []
+        for _ in range(n):
+            out.append({k: float(rng.uniform(*space[k])) for k in _names(space)})
+        return out
+
+
+class LogUniformSearch:
+    def propose(self, space, n, rng):
+        out = []
+        for _ in range(n):
+            out.append(
+                {
+                    k: float(10 ** rng.uniform(math.log10(space[k][0]), math.log10(space[k][1])))
+                    for k in _names(space)
+                }
+            )
+        return out
+
+
+class CoarseToFine:
+    def __init__(self, keep=0.2, margin=0.05):
+        self.keep, self.margin = keep, margin
+
+    def propose(self, space, n, rng):
+        return LogUniformSearch().propose(space, n, rng)
+
+    def refine(self, space, results, n, rng):
+        losses = np.array([float(loss) for _, loss in results])
+        count = max(2, math.ceil(self.keep * len(results)))
+        chosen = [results[i][0] for i in np.argsort(losses, kind="stable")[:count]]
+        region = {}
+        for k, (lo, hi) in space.items():
+            width = math.log10(hi) - math.log10(lo)
+            logs = [math.log10(c[k]) for c in chosen]
+            low = max(math.log10(lo), min(logs) - self.margin * width)
+            high = min(math.log10(hi), max(logs) + self.margin * width)
+            region[k] = (10**low, 10**high)
+        return LogUniformSearch().propose(region, n, rng)
+
+
+class MiniBatchTrainer:
+    def __init__(self, epochs=20, batch_size=16, patience=None):
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.patience = patience
+
+    def fit(self, model, optimizer, data, rng):
+        x, t, n = data["x"], data["t"], len(data["x"])
+        state = {}
+        for k in model.params:
+            state[k] = optimizer.init(model.params[k])
+        train_loss, val_loss = [], []
+        best_val, best_weights, since = math.inf, None, 0
+        for _ in range(self.epochs):
+            shuffled = np.arange(n)
+            rng.shuffle(shuffled)
+            running = []
+            start = 0
+            while start < n:
+                batch = shuffled[start : start + self.batch_size]
+                start += self.batch_size
+                out = model.forward(x[batch])
+                diff = out - t[batch]
+                running.append(float((diff**2).sum(axis=1).mean()))
+                model.backward(2 * diff / batch.size)
+                for k in list(model.params):
+                    model.params[k], state[k] = optimizer.update(
+                        model.params[k], model.grads[k], state[k]
+                    )
+            out = model.forward(data["x_val"])
+            val = float(((out - data["t_val"]) ** 2).sum(axis=1).mean())
+            train_loss.append(float(np.mean(running)))
+            val_loss.append(val)
+            if self.patience is not None:
+                if val < best_val:
+                    best_val, since = val, 0
+                    best_weights = {k: np.copy(v) for k, v in model.params.items()}
+                else:
+                    since += 1
+                if since >= self.patience:
+                    break
+        if self.patience is not None and best_weights is not None:
+            for k in best_weights:
+                model.params[k] = best_weights[k]
+        return {"train_loss": train_loss, "val_loss": val_loss}
+
+
+def _moving(curve, width):
+    c = np.cumsum(np.insert(np.asarray(curve, dtype=float), 0, 0.0))
+    return (c[width:] - c[:-width]) / width
+
+
+class CurveDiagnoser:
+    """Log-ratios for the trend, and a straight-line fit of the last quarter for convergence."""
+
+    def diagnose(self, train_curve, val_curve):
+        n = len(train_curve)
+        k = max(3, n // 10)
+        st, sv = _moving(train_curve, k), _moving(val_curve, k)
+        trend = math.log(st[-1] / st[0])
+        if trend > math.log(1.1):
+            return "error_increasing"
+        if trend > math.log(0.9):
+            return "not_training"
+        i = int(np.argmin(sv))
+        if i < len(sv) - 2 * k and sv[-1] - sv[i] > 0.2 * (sv[0] - sv[i]):
+            return "overfitting"
+        drop = st[0] - st[-1]
+        if st[0] - st[len(st) // 5] < 0.15 * drop:
+            return "slow_start"
+        quarter = np.asarray(train_curve[-(n // 4) :], dtype=float)
+        slope = np.polyfit(np.arange(len(quarter)), quarter, 1)[0]
+        if -slope * len(quarter) > 0.05 * drop:
+            return "not_converged"
+        return "looks_good"
+
+    def recipe(self, train_err, test_err, base_err=0.0, tol=0.05):
+        high_bias = (train_err - base_err) > tol
+        high_variance = (test_err - train_err) > tol
+        if high_bias:
+            return "high_bias_and_variance" if high_variance else "high_bias"
+        return "high_variance" if high_variance else "low_bias_and_variance"
+
+
 # --- the hook ------------------------------------------------------------------------------
 
 
@@ -762,3 +916,10 @@ def gradekit_register(registry):
     registry.preprocessors["standardize"] = Standardize
     registry.preprocessors["pca"] = PCA
     registry.preprocessors["whitening"] = Whitening
+
+    registry.search["grid"] = GridSearch
+    registry.search["random"] = RandomSearch
+    registry.search["log_uniform"] = LogUniformSearch
+    registry.search["coarse_to_fine"] = CoarseToFine
+    registry.trainers["minibatch"] = MiniBatchTrainer
+    registry.diagnosers["curves"] = CurveDiagnoser

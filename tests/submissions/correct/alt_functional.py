@@ -610,6 +610,153 @@ def whitening(eps=1e-5, zca=False):
     return _preprocessor(stats, lambda x, s: (x - s[0]) @ s[1])
 
 
+# --- search strategies, the trainer and the diagnoser --------------------------------------
+
+
+def _strategy(draw):
+    """A strategy whose ``propose`` draws an (n, d) array ``draw(lows, highs, n, rng)``."""
+
+    def propose(space, n, rng):
+        names = sorted(space)
+        lows = np.array([space[k][0] for k in names], dtype=float)
+        highs = np.array([space[k][1] for k in names], dtype=float)
+        values = draw(lows, highs, n, rng)
+        return [dict(zip(names, map(float, row), strict=True)) for row in values]
+
+    return propose
+
+
+def _uniform(lows, highs, n, rng):
+    return rng.uniform(lows, highs, size=(n, len(lows)))
+
+
+def _loguniform(lows, highs, n, rng):
+    return np.power(10.0, rng.uniform(np.log10(lows), np.log10(highs), size=(n, len(lows))))
+
+
+def grid(log=False):
+    def draw(lows, highs, n, rng):
+        if log:
+            axes = [
+                np.logspace(np.log10(a), np.log10(b), n) for a, b in zip(lows, highs, strict=True)
+            ]
+        else:
+            axes = [np.linspace(a, b, n) for a, b in zip(lows, highs, strict=True)]
+        return np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
+
+    return SimpleNamespace(propose=_strategy(draw))
+
+
+def random_search():
+    return SimpleNamespace(propose=_strategy(_uniform))
+
+
+def log_uniform():
+    return SimpleNamespace(propose=_strategy(_loguniform))
+
+
+def coarse_to_fine(keep=0.2, margin=0.05):
+    propose = _strategy(_loguniform)
+
+    def refine(space, results, n, rng):
+        k = max(2, math.ceil(keep * len(results)))
+        top = sorted(results, key=lambda r: r[1])[:k]
+        box = {}
+        for name, (lo, hi) in space.items():
+            logs = np.log10([setting[name] for setting, _ in top])
+            pad = margin * np.log10(hi / lo)
+            box[name] = (
+                max(lo, 10 ** (logs.min() - pad)),
+                min(hi, 10 ** (logs.max() + pad)),
+            )
+        return propose(box, n, rng)
+
+    return SimpleNamespace(propose=propose, refine=refine)
+
+
+def minibatch(epochs=20, batch_size=16, patience=None):
+    def squared_error(y, t):
+        r = y - t
+        return float(np.sum(r * r)) / r.shape[0], r * (2.0 / r.shape[0])
+
+    def fit(model, optimizer, data, rng):
+        n = data["x"].shape[0]
+        state = {k: optimizer.init(v) for k, v in model.params.items()}
+        hist = {"train_loss": [], "val_loss": []}
+        best, kept, waited = None, None, 0
+        for _ in range(epochs):
+            perm = rng.permutation(n)
+            losses = []
+            for batch in (perm[i : i + batch_size] for i in range(0, n, batch_size)):
+                loss, dy = squared_error(model.forward(data["x"][batch]), data["t"][batch])
+                losses.append(loss)
+                model.backward(dy)
+                model.params.update(
+                    {
+                        k: new
+                        for k, (new, state[k]) in (
+                            (k, optimizer.update(model.params[k], model.grads[k], state[k]))
+                            for k in list(model.params)
+                        )
+                    }
+                )
+            val, _ = squared_error(model.forward(data["x_val"]), data["t_val"])
+            hist["train_loss"].append(sum(losses) / len(losses))
+            hist["val_loss"].append(val)
+            if patience is None:
+                continue
+            if best is None or val < best:
+                best, waited = val, 0
+                kept = {k: v.copy() for k, v in model.params.items()}
+            else:
+                waited += 1
+                if waited >= patience:
+                    break
+        if patience is not None and kept is not None:
+            model.params.update(kept)
+        return hist
+
+    return SimpleNamespace(fit=fit)
+
+
+def curves():
+    def window_mean(c, centre, half):
+        lo, hi = max(0, centre - half), min(len(c), centre + half + 1)
+        return float(np.mean(c[lo:hi]))
+
+    def diagnose(train_curve, val_curve):
+        tr = np.asarray(train_curve, dtype=float)
+        va = np.asarray(val_curve, dtype=float)
+        n = len(tr)
+        half = max(2, n // 16)
+        begin, end = window_mean(tr, half, half), window_mean(tr, n - 1 - half, half)
+        if end / begin > 1.1:
+            return "error_increasing"
+        if end / begin > 0.9:
+            return "not_training"
+        vs = np.array([window_mean(va, i, half) for i in range(n)])
+        i = int(np.argmin(vs))
+        if i < n - 4 * half and vs[-1 - half] - vs[i] > 0.2 * (vs[half] - vs[i]):
+            return "overfitting"
+        drop = begin - end
+        if begin - window_mean(tr, n // 5 + half, half) < 0.15 * drop:
+            return "slow_start"
+        if window_mean(tr, (4 * n) // 5 - half, half) - end > 0.05 * drop:
+            return "not_converged"
+        return "looks_good"
+
+    def recipe(train_err, test_err, base_err=0.0, tol=0.05):
+        names = {
+            (1, 1): "high_bias_and_variance",
+            (1, 0): "high_bias",
+            (0, 1): "high_variance",
+            (0, 0): "low_bias_and_variance",
+        }
+        return names[(int(train_err - base_err > tol), int(test_err - train_err > tol))]
+
+    return SimpleNamespace(diagnose=diagnose, recipe=recipe)
+
+
 # --- the hook ------------------------------------------------------------------------------
 
 
@@ -681,6 +828,14 @@ def gradekit_register(registry):
             "pca": pca,
             "whitening": whitening,
         },
+        "search": {
+            "grid": grid,
+            "random": random_search,
+            "log_uniform": log_uniform,
+            "coarse_to_fine": coarse_to_fine,
+        },
+        "trainers": {"minibatch": minibatch},
+        "diagnosers": {"curves": curves},
     }
     for kind, entries in sections.items():
         section = getattr(registry, kind)

@@ -11,7 +11,7 @@ import gradekit
 
 from . import activations as act
 from . import initializers as ini
-from . import losses, optim, prep, regularize
+from . import losses, optim, prep, regularize, training
 from .layers import BatchNorm, DropConnect, Dropout, Linear, VanillaDropout
 
 _ACTIVATIONS = {
@@ -75,3 +75,9 @@ def gradekit_register(registry):
     registry.preprocessors["standardize"] = prep.Standardize
     registry.preprocessors["pca"] = prep.PCA
     registry.preprocessors["whitening"] = prep.Whitening
+    registry.search["grid"] = training.GridSearch
+    registry.search["random"] = training.RandomSearch
+    registry.search["log_uniform"] = training.LogUniformSearch
+    registry.search["coarse_to_fine"] = training.CoarseToFine
+    registry.trainers["minibatch"] = training.MiniBatchTrainer
+    registry.diagnosers["curves"] = training.CurveDiagnoser
