@@ -101,7 +101,7 @@ def _gaussian_layers(
         lam, v = np.linalg.eigh((h @ h.transpose(0, 2, 1)).astype(np.float64))
         c = (s * v * np.sqrt(np.clip(lam, 0.0, None))[:, None, :]).astype(f32)
         g = rng.standard_normal((runs, batch, width), dtype=f32)
-        z = np.einsum("sij,sjk->sik", c, g)  # batched float32 matmul is slow in numpy
+        z = c @ g  # batched (N x N) @ (N x D): BLAS per run, ~10x faster than einsum
         if mu:
             z += f32(mu) * h.sum(axis=2, keepdims=True, dtype=np.float64).astype(f32)
         h = f(z).astype(f32, copy=False)
