@@ -123,7 +123,7 @@ class CurveDiagnoser:
         c = np.asarray(curve, dtype=float)
         pad = width // 2
         padded = np.pad(c, pad, mode="edge")
-        return np.array([np.median(padded[i : i + width]) for i in range(len(c))])
+        return np.median(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
 
     def diagnose(self, train_curve, val_curve):
         n = len(train_curve)
