@@ -155,11 +155,11 @@ def analyse(
                     "each epoch is one pass over a permutation of the training set"
                 )
         run.orders.append(seen)
-    full = [o for o in run.orders if len(o) == n]
+    seen = [o for o in run.orders if len(o) > 1]
     run.shuffled = bool(
-        full
-        and not np.array_equal(full[0], np.arange(n))
-        and (len(full) == 1 or any(not np.array_equal(o, full[0]) for o in full[1:]))
+        seen
+        and not np.array_equal(seen[0], np.arange(len(seen[0])))
+        and (len(seen) == 1 or any(not np.array_equal(o, seen[0]) for o in seen[1:]))
     )
     opt = _optimizer(options)
     p0 = _params_at(first, 0)

@@ -1,0 +1,113 @@
+"""The training assignment's checks: the diagnoser's score on the curve bank, and deviations
+that are no mutant, each caught by the case that should catch it.
+
+Trusted stand-ins run in-process through the same plan executor as the worker; the
+bundled examples, the reference and the alternatives are graded through the worker in
+test_examples.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradekit.checks.diagnosis import DiagnosisOptions, curve_bank, score
+from gradekit.sandbox.runner import LocalSession
+from gradekit_reference.diagnosis import CurveDiagnoser
+from gradekit_reference.search import LogUniformSearch
+from gradekit_reference.trainer import MiniBatchTrainer
+
+from .conftest import grader
+
+NAME = "training"
+
+
+def _check(check_id: str):
+    return next(c for c in grader(NAME).checks if c.spec.id == check_id)
+
+
+def _cases(check_id: str, factory) -> list:
+    check = _check(check_id)
+    outcome = LocalSession({(check.target.kind, check.target.name): factory}).run(check.plan)
+    return check.judge(outcome, check.expected)
+
+
+class AlwaysLooksGood:
+    """The naive diagnoser: every curve looks good, every model is fine."""
+
+    def diagnose(self, train_curve, val_curve):
+        return "looks_good"
+
+    def recipe(self, train_err, test_err, base_err=0.0, tol=0.05):
+        return "low_bias_and_variance"
+
+
+@pytest.mark.parametrize("check_id", ["curves.diagnosis", "curves.diagnosis-hidden"])
+def test_the_bank_scores_the_reference_high_and_a_naive_diagnoser_low(check_id):
+    assert score(_cases(check_id, CurveDiagnoser)) >= 0.95
+    naive = score(_cases(check_id, AlwaysLooksGood))
+    assert 0 < naive <= 0.20
+
+
+def test_the_bank_is_generated_from_the_seed():
+    options = DiagnosisOptions()
+    a, b = curve_bank(1, options), curve_bank(2, options)
+    assert a[2] == b[2] and len(a[2]) == 6 * options.per_shape
+    assert not np.array_equal(a[0][0][: len(b[0][0])], b[0][0][: len(a[0][0])])
+    again = curve_bank(1, options)
+    assert all(np.array_equal(x, y) for x, y in zip(a[0], again[0], strict=True))
+
+
+class OwnGenerator(LogUniformSearch):
+    """Right law, but draws from a generator of its own instead of ``rng``."""
+
+    def propose(self, space, n, rng):
+        return super().propose(space, n, np.random.default_rng())
+
+
+def test_a_strategy_ignoring_rng_is_caught():
+    cases = {c.name: c for c in _cases("log_uniform.search", OwnGenerator)}
+    assert not cases["draws from rng"].passed
+    assert "rng argument" in cases["draws from rng"].message
+    assert cases["lr distribution"].passed  # the law itself is right
+
+
+class DropsLastBatch(MiniBatchTrainer):
+    """Skips the last, smaller batch of every epoch."""
+
+    def order(self, n, rng):
+        perm = super().order(n, rng)
+        return perm[: n - n % self.batch_size]
+
+
+class ValidatesBeforeUpdates(MiniBatchTrainer):
+    """Reports a validation loss computed with the previous epoch's weights."""
+
+    def fit(self, model, optimizer, data, rng):
+        history = super().fit(model, optimizer, data, rng)
+        history["val_loss"] = [history["val_loss"][0], *history["val_loss"][:-1]]
+        return history
+
+
+def test_a_trainer_dropping_the_last_batch_is_caught():
+    cases = {c.name: c for c in _cases("minibatch.momentum", DropsLastBatch)}
+    assert not cases["epochs"].passed
+    assert "batches of 10 (the last one 6)" in cases["epochs"].message
+    assert cases["shuffling"].passed
+
+
+def test_reported_validation_losses_are_recomputed():
+    cases = {c.name: c for c in _cases("minibatch.sgd", ValidatesBeforeUpdates)}
+    assert not cases["validation"].passed
+    assert "history['val_loss'][1]" in cases["validation"].message
+    assert cases["updates"].passed and cases["loss curve"].passed
+
+
+def test_the_replay_catches_a_forged_log():
+    check = _check("minibatch.sgd")
+    outcome = LocalSession({("trainers", "minibatch"): MiniBatchTrainer}).run(check.plan)
+    snaps = outcome.values["run"]["snapshots"]
+    snaps["W2"][3] = snaps["W2"][3] + 1e-3  # parameters the logged batches cannot give
+    cases = {c.name: c for c in check.judge(outcome, check.expected)}
+    assert not cases["updates"].passed
+    assert "after epoch 4" in cases["updates"].message
