@@ -65,12 +65,15 @@ class CurveDiagnoser:
         self, train_err: float, test_err: float, base_err: float = 0.0, tol: float = 0.05
     ) -> str:
         """One of the four columns of the ML recipe, from final train and test errors."""
-        bias = train_err - base_err > tol
-        variance = test_err - train_err > tol
-        if bias and variance:
-            return "high_bias_and_variance"
-        if bias:
-            return "high_bias"
-        if variance:
-            return "high_variance"
-        return "low_bias_and_variance"
+        return recipe_cell(train_err - base_err > tol, test_err - train_err > tol)
+
+
+def recipe_cell(high_bias: bool, high_variance: bool) -> str:
+    """The ML recipe's column for a high (or low) bias and a high (or low) variance."""
+    if high_bias and high_variance:
+        return "high_bias_and_variance"
+    if high_bias:
+        return "high_bias"
+    if high_variance:
+        return "high_variance"
+    return "low_bias_and_variance"

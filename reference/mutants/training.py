@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gradekit_reference.diagnosis import CurveDiagnoser
+from gradekit_reference.diagnosis import CurveDiagnoser, recipe_cell
 from gradekit_reference.search import CoarseToFine, GridSearch, RandomSearch
 from gradekit_reference.trainer import MiniBatchTrainer
 
@@ -92,17 +92,7 @@ class DiagnoserVarianceFromBase(CurveDiagnoser):
         self, train_err: float, test_err: float, base_err: float = 0.0, tol: float = 0.05
     ) -> str:
         """Like the reference, with the wrong variance."""
-        return _recipe(train_err - base_err > tol, test_err - base_err > tol)
-
-
-def _recipe(bias: bool, variance: bool) -> str:
-    if bias and variance:
-        return "high_bias_and_variance"
-    if bias:
-        return "high_bias"
-    if variance:
-        return "high_variance"
-    return "low_bias_and_variance"
+        return recipe_cell(train_err - base_err > tol, test_err - base_err > tol)
 
 
 MUTANTS: tuple[Mutant, ...] = (
