@@ -97,13 +97,40 @@ def _python_roots() -> list[Path]:
     return sorted(r.resolve() for r in roots if r.exists())
 
 
-def bwrap_prefix(home: Path, submission: Path, hidden: list[Path]) -> list[str]:
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+"""The system folders a worker sees (read-only): programs and shared libraries only."""
+LOADER = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d")
+"""What the dynamic loader reads from /etc; nothing else of /etc is mounted."""
+
+
+SUBMISSION_FOLDER = Path("/submission")
+"""Where a confined worker sees the submission: its real path names the class folder."""
+
+
+def inside(submission: Path) -> Path:
+    """The submission's path as a confined worker sees it."""
+    return SUBMISSION_FOLDER / submission.name
+
+
+def _outermost(paths: list[Path]) -> list[Path]:
+    """``paths`` without those inside another one, shortest first."""
+    kept: list[Path] = []
+    for path in sorted(set(paths), key=lambda p: len(p.parts)):
+        if not any(path.is_relative_to(k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def bwrap_prefix(home: Path, submission: Path, hidden: list[Path], plans: Path) -> list[str]:
     """The bubblewrap command line that confines a worker.
 
-    The whole file system is read-only; ``hidden`` folders (the reference, assignments,
-    the grader's folder, the class folder) are covered by empty tmpfs mounts; then the
-    Python install, gradekit and the submission are mounted back read-only, and ``home``
-    (the worker's private folder) read-write.
+    The worker's root is empty but for what it needs, all read-only: the system's
+    programs and libraries, the Python install, gradekit itself, the submission (at
+    ``inside``) and the folder of plans; ``home`` (its private folder) is the only
+    writable place. No /var, /run, /home or /etc: no sockets to connect to, no other files
+    to read. ``hidden`` folders (the reference, the assignments) that lie inside a mounted
+    folder, as in an installed site-packages, are covered by empty tmpfs mounts. The
+    worker runs as pid 1 of its own pid namespace, so it sees no other process.
     """
     import gradekit
 
@@ -112,28 +139,31 @@ def bwrap_prefix(home: Path, submission: Path, hidden: list[Path]) -> list[str]:
         "--die-with-parent",
         "--new-session",
         "--unshare-all",
-        "--ro-bind",
-        "/",
-        "/",
+        "--as-pid-1",
+        "--tmpfs",
+        "/tmp",
         "--dev",
         "/dev",
         "--proc",
         "/proc",
-        "--tmpfs",
-        "/tmp",
     ]
-    secret = sorted({p.resolve() for p in hidden if p.exists()}, key=lambda p: len(p.parts))
-    visible = [*_python_roots(), Path(gradekit.__file__).resolve().parent]
-    # Inside a hidden folder, mount back what Python needs (a venv in the grader's folder).
-    rebound = [v for v in visible if any(v.is_relative_to(s) and v != s for s in secret)]
-    for path in secret:
-        args += ["--tmpfs", str(path)]
-    for path in rebound:
-        args += ["--ro-bind", str(path), str(path)]
-    for path in secret:  # and hide again what those contain (an editable reference)
-        if any(path.is_relative_to(v) for v in rebound):
+    for name in SYSTEM:
+        path = Path(name)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), name]
+        elif path.is_dir():
+            args += ["--ro-bind", name, name]
+    args += [a for name in LOADER if Path(name).exists() for a in ("--ro-bind", name, name)]
+    visible = _outermost([*_python_roots(), Path(gradekit.__file__).resolve().parent])
+    for path in visible:
+        if not any(path.is_relative_to(s) for s in SYSTEM):
+            args += ["--ro-bind", str(path), str(path)]
+    mounted = [*visible, *(Path(name) for name in SYSTEM)]
+    for path in _outermost([p.resolve() for p in hidden if p.exists()]):
+        if any(path.is_relative_to(m) for m in mounted):
             args += ["--tmpfs", str(path)]
-    args += ["--ro-bind", str(submission), str(submission)]
+    args += ["--ro-bind", str(submission), str(inside(submission))]
+    args += ["--ro-bind", str(plans), str(plans)]
     args += ["--bind", str(home), str(home), "--chdir", str(home)]
     return args
 

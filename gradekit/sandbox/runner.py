@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .backends import ProcessCap, bwrap_prefix, choose, rlimits
+from .backends import ProcessCap, bwrap_prefix, choose, inside, rlimits
 from .plan import Factory, Outcome, Plan, execute
 from .transport import TransportError, read_outcome, write_plan
 
+EXHAUSTED = ("MemoryError", "RecursionError")
+"""Exceptions after which a worker's process is spent: it is restarted for the next check."""
 _KEEP_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "SYSTEMROOT")
 
 
@@ -108,6 +110,14 @@ class _Output:
         return bytes(self._buffer[-chars:]).decode("utf-8", "replace").strip()
 
 
+def _remove(path: Path) -> None:
+    """Remove a file, link or folder the worker made, never following a link out of it."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 class WorkerSession:
     """One submission's worker process, started on first use and after each failure."""
 
@@ -124,7 +134,8 @@ class WorkerSession:
         self.hidden = hidden
         self.load_error: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
-        self._home: Path | None = None
+        self._root: Path | None = None
+        """The session's temporary folder: ``home`` (the worker's) and ``plans`` (ours)."""
         self._cap: ProcessCap | None = None
         self._output: _Output | None = None
         self._tasks = 0
@@ -139,9 +150,21 @@ class WorkerSession:
     def close(self) -> None:
         """Stop the worker and remove its temporary folder."""
         self._stop()
-        if self._home is not None:
-            shutil.rmtree(self._home, ignore_errors=True)
-            self._home = None
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+
+    @property
+    def _home(self) -> Path:
+        """The worker's private folder: its working directory, the only one it may write."""
+        assert self._root is not None
+        return self._root / "home"
+
+    @property
+    def _plans(self) -> Path:
+        """Where the parent writes plans: read-only for a confined worker."""
+        assert self._root is not None
+        return self._root / "plans"
 
     def _stop(self) -> None:
         if self._proc is None:
@@ -157,19 +180,22 @@ class WorkerSession:
         self._proc = None
 
     def _command(self, fds: tuple[int, int]) -> list[str]:
-        python = [sys.executable, "-I", "-m", "gradekit.sandbox.worker", str(self.submission)]
+        # -I ignores PYTHON* variables, so -B itself keeps .pyc files out of the submission.
+        submission = self.submission if self.backend != "bwrap" else inside(self.submission)
+        python = [sys.executable, "-I", "-B", "-m", "gradekit.sandbox.worker", str(submission)]
         python += [str(fd) for fd in fds]
         if self.backend != "bwrap":
             return python
-        assert self._home is not None
         hidden = [*self.hidden, Path.cwd(), self.submission.parent]
         env = [a for k, v in _scrubbed_env(self._home).items() for a in ("--setenv", k, v)]
-        prefix = bwrap_prefix(self._home, self.submission, hidden)
+        prefix = bwrap_prefix(self._home, self.submission, hidden, self._plans)
         return [*prefix, "--clearenv", *env, *python]
 
     def _start(self) -> None:
-        if self._home is None:
-            self._home = Path(tempfile.mkdtemp(prefix="gradekit-worker-"))
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="gradekit-worker-"))
+            self._home.mkdir()
+            self._plans.mkdir()
         to_worker_r, self._in = os.pipe()
         self._out, from_worker_w = os.pipe()
         limits = self.limits
@@ -256,11 +282,13 @@ class WorkerSession:
             self._start()
         if self.load_error is not None:
             return Outcome(status="error", detail=f"the submission did not load: {self.load_error}")
-        assert self._home is not None and self._proc is not None
+        assert self._proc is not None
         self._tasks += 1
-        folder = self._home / f"task{self._tasks}"
-        write_plan(folder, plan.ops, plan.arrays)
-        os.write(self._in, (str(folder) + "\n").encode())
+        name = f"task{self._tasks}"
+        write_plan(self._plans / name, plan.ops, plan.arrays)
+        folder = self._home / name
+        order = {"plan": str(self._plans / name), "out": str(folder)}
+        os.write(self._in, (json.dumps(order) + "\n").encode())
         message = self._read_message(timeout)
         try:
             if message == "timeout":
@@ -270,8 +298,12 @@ class WorkerSession:
                 tail = self._output_tail()
                 self._stop()
                 return Outcome(status="crashed", detail=f"the worker died during the call{tail}")
-            return read_outcome(folder)
+            outcome = read_outcome(folder)
+            if outcome.failure is not None and outcome.failure.type in EXHAUSTED:
+                self._stop()  # the next check gets a fresh worker, not this one's leftovers
+            return outcome
         except TransportError as exc:
             return Outcome(status="error", detail=f"unreadable result: {exc}")
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(self._plans / name, ignore_errors=True)
+            _remove(folder)

@@ -10,8 +10,10 @@ is the failure of that check only.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -79,35 +81,32 @@ def write_outcome(folder: Path, outcome: Outcome) -> None:
     )
 
 
-def _read_records(path: Path, count: int) -> list[np.ndarray]:
+def _read_records(f: BinaryIO, count: int) -> list[np.ndarray]:
     """``count`` arrays from a file of ``.npy`` records, each header checked before its data."""
-    if not path.is_file() or path.stat().st_size > MAX_ARRAY_BYTES:
-        raise TransportError("the result's arrays are missing or larger than allowed")
     arrays = []
-    with path.open("rb") as f:
-        for _ in range(count):
-            try:
-                version = np.lib.format.read_magic(f)
-            except ValueError:
-                raise TransportError("a result array is not in the .npy format") from None
-            read_header = {
-                (1, 0): np.lib.format.read_array_header_1_0,
-                (2, 0): np.lib.format.read_array_header_2_0,
-            }.get(version)
-            if read_header is None:
-                raise TransportError(f"unsupported .npy version {version}")
-            try:
-                shape, fortran, dtype = read_header(f)  # the header only: no data read yet
-            except ValueError as exc:
-                raise TransportError(f"a bad .npy header: {exc}") from None
-            if dtype.kind not in "biuf" or dtype.hasobject or dtype.itemsize > 8:
-                raise TransportError(f"array of dtype {dtype} is not a plain numeric array")
-            size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-            data = f.read(size)
-            if len(data) != size:
-                raise TransportError("a result array is truncated")
-            order = "F" if fortran else "C"
-            arrays.append(np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy())
+    for _ in range(count):
+        try:
+            version = np.lib.format.read_magic(f)
+        except ValueError:
+            raise TransportError("a result array is not in the .npy format") from None
+        read_header = {
+            (1, 0): np.lib.format.read_array_header_1_0,
+            (2, 0): np.lib.format.read_array_header_2_0,
+        }.get(version)
+        if read_header is None:
+            raise TransportError(f"unsupported .npy version {version}")
+        try:
+            shape, fortran, dtype = read_header(f)  # the header only: no data read yet
+        except ValueError as exc:
+            raise TransportError(f"a bad .npy header: {exc}") from None
+        if dtype.kind not in "biuf" or dtype.hasobject or dtype.itemsize > 8:
+            raise TransportError(f"array of dtype {dtype} is not a plain numeric array")
+        size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        data = f.read(size)
+        if len(data) != size:
+            raise TransportError("a result array is truncated")
+        order = "F" if fortran else "C"
+        arrays.append(np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy())
     return arrays
 
 
@@ -135,14 +134,39 @@ def _decode(node: Any, arrays: list[np.ndarray], budget: list[int]) -> Any:
 
 
 def read_outcome(folder: Path) -> Outcome:
-    """The parent's side: rebuild an Outcome, or raise TransportError if it is malformed."""
-    path = folder / RESULT
-    if not path.is_file():
-        raise TransportError("the worker wrote no result")
-    if path.stat().st_size > MAX_JSON_BYTES:
-        raise TransportError("the result is larger than allowed")
+    """The parent's side: rebuild an Outcome, or raise TransportError if it is malformed.
+
+    The folder is the worker's: every file is opened without following links and must be
+    a regular file, so a link planted there cannot make the parent read another file.
+    """
     try:
-        data = json.loads(path.read_text())
+        folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        raise TransportError("the worker wrote no result folder") from None
+    try:
+        return _read_outcome(folder_fd)
+    finally:
+        os.close(folder_fd)
+
+
+def _open_plain(folder_fd: int, name: str, limit: int) -> BinaryIO:
+    """Open a regular file of the worker's folder: never a link, a fifo or a device."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd)
+    except OSError:
+        raise TransportError(f"the worker wrote no {name} (or a link in its place)") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+        os.close(fd)
+        raise TransportError(f"{name} is not a plain file of an allowed size")
+    return os.fdopen(fd, "rb")
+
+
+def _read_outcome(folder_fd: int) -> Outcome:
+    with _open_plain(folder_fd, RESULT, MAX_JSON_BYTES) as f:
+        raw = f.read(MAX_JSON_BYTES + 1)
+    try:
+        data = json.loads(raw.decode())
     except (ValueError, UnicodeDecodeError) as exc:
         raise TransportError(f"the result is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("values"), dict):
@@ -150,7 +174,8 @@ def read_outcome(folder: Path) -> Outcome:
     count = data.get("arrays")
     if type(count) is not int or not 0 <= count <= MAX_NODES:
         raise TransportError("the result has a bad array count")
-    arrays = _read_records(folder / VALUES, count)
+    with _open_plain(folder_fd, VALUES, MAX_ARRAY_BYTES) as f:
+        arrays = _read_records(f, count)
     budget = [MAX_NODES]
     values = {str(k): _decode(v, arrays, budget) for k, v in data["values"].items()}
     failure = data.get("failure")

@@ -1,8 +1,9 @@
 """The worker process: imports one submission and runs the plans the parent sends.
 
 Started as ``python -m gradekit.sandbox.worker SUBMISSION FD_IN FD_OUT``. The control
-pipe carries only folder names and acknowledgements; plans and results are files in the
-task folder. Nothing the worker says is trusted: the parent validates every result.
+pipe carries only folder names and acknowledgements. Plans are files in a folder the
+parent writes (read-only under bubblewrap); results are files in a folder of the
+worker's. Nothing the worker says is trusted: the parent validates every result.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class MissingComponent(LookupError):
 def main(argv: list[str]) -> int:
     """Load the submission, say whether it loaded, then run plans until the pipe closes."""
     submission, fd_in, fd_out = argv[0], int(argv[1]), int(argv[2])
+    os.environ.pop("PWD", None)  # set by bubblewrap's --chdir; the worker's env is only ours
     control_in = os.fdopen(fd_in, "r")
     control_out = os.fdopen(fd_out, "w")
 
@@ -52,10 +54,12 @@ def main(argv: list[str]) -> int:
 
     say({"ready": True})
     for line in control_in:
-        folder = Path(line.strip())
-        ops, arrays = read_plan(folder)
-        write_outcome(folder, execute(ops, arrays, resolve, hide=_HIDE))
-        say({"done": folder.name})
+        order = json.loads(line)
+        ops, arrays = read_plan(Path(order["plan"]))
+        out = Path(order["out"])
+        out.mkdir()
+        write_outcome(out, execute(ops, arrays, resolve, hide=_HIDE))
+        say({"done": out.name})
     return 0
 
 
