@@ -68,6 +68,21 @@ def spiral(n_per_class: int = 40, classes: int = 3, seed: int = 0) -> tuple[np.n
     return np.concatenate(xs), np.concatenate(ys)
 
 
+def mlp_forward(p: Params, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The small MLP's hidden layer, log-probabilities and mean cross-entropy on ``(x, y)``."""
+    h = np.tanh(x @ p["W1"] + p["b1"])
+    z = h @ p["W2"] + p["b2"]
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return h, logp, float(-logp[np.arange(len(y)), y].mean())
+
+
+def mlp_validation_loss(p: Params, seed: int = 1) -> float:
+    """The small MLP's loss on a validation spiral: the same arms, other noise."""
+    with np.errstate(all="ignore"):
+        return mlp_forward(p, *spiral(seed=seed))[2]
+
+
 def _mlp(hidden: int = 16, seed: int = 0) -> Problem:
     """A 2-``hidden``-3 tanh MLP with softmax cross-entropy on the spiral, full batch."""
     x, y = spiral()
@@ -83,11 +98,7 @@ def _mlp(hidden: int = 16, seed: int = 0) -> Problem:
         }
 
     def forward(p: Params) -> tuple[np.ndarray, np.ndarray, float]:
-        h = np.tanh(x @ p["W1"] + p["b1"])
-        z = h @ p["W2"] + p["b2"]
-        z = z - z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return h, logp, float(-logp[np.arange(n), y].mean())
+        return mlp_forward(p, x, y)
 
     def grad(p: Params) -> Params:
         h, logp, _ = forward(p)

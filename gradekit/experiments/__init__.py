@@ -11,5 +11,6 @@ EXPERIMENTS: dict[str, str] = {
     "optimizers": "optimizers",
     "learning-rate": "learning_rate",
     "dropout": "dropout",
+    "hparam-search": "hparam_search",
 }
 """Command name -> module of ``gradekit.experiments``, e.g. ``"init-stats": "init_stats"``."""
