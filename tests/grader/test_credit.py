@@ -1,0 +1,29 @@
+"""Partial credit: a check's points shared among its cases, self-consistency not alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradekit.checks import Case
+from gradekit.grading import credit
+
+
+def cases(*spec: tuple[bool, bool, float]) -> list[Case]:
+    """Cases from (passed, compared, weight) triples."""
+    return [Case(f"c{i}", p, "", w, c) for i, (p, c, w) in enumerate(spec)]
+
+
+@pytest.mark.parametrize(
+    ("spec", "want"),
+    [
+        ([(True, True, 1), (True, True, 1), (True, False, 0.5)], 1.0),
+        ([(True, True, 1), (False, True, 1), (True, False, 0.5), (False, False, 0.5)], 0.5),
+        # every comparison fails: purity and linearity alone earn nothing
+        ([(False, True, 1), (False, True, 1), (True, False, 0.5), (True, False, 0.5)], 0.0),
+        # a reference-free check has no comparison: its own cases count
+        ([(True, False, 1), (False, False, 1)], 0.5),
+        ([], 0.0),
+    ],
+)
+def test_credit(spec, want):
+    assert credit(cases(*spec)) == pytest.approx(want)
