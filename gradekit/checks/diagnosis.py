@@ -24,6 +24,7 @@ from pydantic import Field
 
 from ..components.training import CURVE_LABELS, RECIPE_LABELS
 from ..hookspecs import hookimpl
+from ..results import Figure, Panel, Series
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Target
 from .compare import describe
@@ -141,7 +142,13 @@ class Diagnosis(CheckKind):
             val=[plan.array(c) for c in val],
             errors=plan.array(errors),
         )
-        plan.meta = {"labels": labels, "cells": cells, "errors": errors}
+        plan.meta = {
+            "labels": labels,
+            "cells": cells,
+            "errors": errors,
+            "train": train,
+            "val": val,
+        }
         return plan
 
     def judge(
@@ -183,6 +190,42 @@ class Diagnosis(CheckKind):
             )
             cases.append(Case(name, g == w, message))
         return cases
+
+    def figure(
+        self,
+        target: Target,
+        options: DiagnosisOptions,
+        plan: Plan,
+        outcome: Outcome,
+        expected: Outcome,
+    ) -> Figure | None:
+        """Up to three curves the diagnoser misread, train and validation loss by epoch."""
+        labels = plan.meta["labels"]
+        got = _codes(outcome, len(labels), len(plan.meta["cells"]))
+        want = _codes(expected, len(labels), len(plan.meta["cells"]))
+        if isinstance(got, str) or isinstance(want, str):
+            return None
+        wrong = [i for i in range(len(labels)) if got[0][i] != want[0][i]][:3]
+        if not wrong:
+            return None
+        panels = [
+            Panel(
+                kind="line",
+                title=f"curve {i + 1}: {_answer(int(got[0][i]), CURVE_LABELS)} "
+                f"(expected {_answer(int(want[0][i]), CURVE_LABELS)})",
+                xlabel="epoch",
+                ylabel="loss",
+                log=True,
+                series=[
+                    Series.of("training", plan.meta["train"][i]),
+                    Series.of("validation", plan.meta["val"][i]),
+                ],
+            )
+            for i in wrong
+        ]
+        return Figure(
+            title=f"{target.name}: curves read differently from the reference", panels=panels
+        )
 
 
 def _codes(outcome: Outcome, n_curves: int, n_cells: int) -> tuple[Any, Any] | str:

@@ -31,6 +31,7 @@ from pydantic import Field
 
 from .. import regression
 from ..hookspecs import hookimpl
+from ..results import Figure, Panel, Series
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Run, Target
 from .compare import describe
@@ -71,6 +72,8 @@ class TrainingRun:
     reported: str = ""
     """Why the reported history does not match ("" when it does)."""
     val: np.ndarray | None = None
+    train: np.ndarray | None = None
+    """The training loss of every epoch's parameters on the whole training set."""
     kept: str = ""
     best: int = -1
 
@@ -186,6 +189,12 @@ def analyse(
                 for e in range(run.epochs)
             ]
         )
+    run.train = np.array(
+        [
+            regression.mse(regression.predict(_params_at(snaps, e), data["x"]), data["t"])
+            for e in range(run.epochs)
+        ]
+    )
     run.reported = _reported(value.get("history"), run.val)
     run.best = int(np.argmin(run.val))
     final = value.get("final")
@@ -336,6 +345,32 @@ class Training(CheckKind):
         if options.curve is None:
             cases.append(self._curve(got, expected, options))
         return cases
+
+    def figure(
+        self, target: Target, options: TrainingOptions, plan: Plan, outcome: Outcome, expected: Any
+    ) -> Figure | None:
+        """The learning curves, training and validation loss by epoch, beside the reference's."""
+        got = analyse(outcome, target, options, plan.meta)
+        runs = {"yours": got, "reference": expected}
+        runs = {k: v for k, v in runs.items() if isinstance(v, TrainingRun) and v.epochs}
+        if not runs:
+            return None
+        panels = [
+            Panel(
+                kind="line",
+                title=title,
+                xlabel="epoch",
+                ylabel="loss",
+                log=True,
+                series=[
+                    Series.of(k, getattr(v, key), np.arange(1, v.epochs + 1))
+                    for k, v in runs.items()
+                ],
+            )
+            for key, title in (("train", "training loss"), ("val", "validation loss"))
+        ]
+        what = f"on a constructed {options.curve} curve" if options.curve else "on the regression"
+        return Figure(title=f"{target.name}: learning curves {what}", panels=panels)
 
     @staticmethod
     def _updates(got: TrainingRun, want: TrainingRun) -> Case:

@@ -111,3 +111,26 @@ def test_the_replay_catches_a_forged_log():
     cases = {c.name: c for c in check.judge(outcome, check.expected)}
     assert not cases["updates"].passed
     assert "after epoch 4" in cases["updates"].message
+
+
+def test_figures_show_the_learning_curves_and_the_misread_curves():
+    from gradekit_reference.mutants.training import (
+        DiagnoserOverfitAsNotConverged,
+        TrainerNoShuffle,
+    )
+
+    g = grader(NAME)
+    check = _check("minibatch.sgd")
+    outcome = LocalSession({("trainers", "minibatch"): TrainerNoShuffle}).run(check.plan)
+    figure = g.figure(check, outcome)
+    assert [p.title for p in figure.panels] == ["training loss", "validation loss"]
+    assert [s.label for s in figure.panels[1].series] == ["yours", "reference"]
+    assert len(figure.panels[1].series[0].y) == 20
+    check = _check("curves.diagnosis")
+    outcome = LocalSession({("diagnosers", "curves"): DiagnoserOverfitAsNotConverged}).run(
+        check.plan
+    )
+    figure = g.figure(check, outcome)
+    assert figure.panels and all("(expected 'overfitting')" in p.title for p in figure.panels)
+    reference = LocalSession({("diagnosers", "curves"): CurveDiagnoser}).run(check.plan)
+    assert g.figure(check, reference) is None  # nothing misread, nothing to show
