@@ -112,10 +112,25 @@ class SelfCheck:
             "gradekit: the grade that counts is `gradekit grade`, which may run more checks",
         ]
 
-    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
-        if file_path.resolve() == self.anchor.resolve():
-            return SubmissionFile.from_parent(parent, path=file_path, selfcheck=self)
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collect_directory(self, path: Path, parent: pytest.Collector) -> Any:
+        """A package submission is a plain folder: a Package would import it in-process."""
+        if self.submission.is_dir() and path.resolve() == self.submission.resolve():
+            return pytest.Dir.from_parent(parent, path=path)
         return None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        """The submission becomes a SubmissionFile, never a Python test module.
+
+        pytest collects a ``.py`` file named on its command line as a module, importing it
+        in pytest's own process; the submission's code must run only in the worker.
+        """
+        found = yield
+        if file_path.resolve() != self.anchor.resolve():
+            return found
+        mine = SubmissionFile.from_parent(parent, path=file_path, selfcheck=self)
+        return [n for n in found if not isinstance(n, pytest.Module)] + [mine]
 
     def result(self, item: CheckItem) -> CheckResult:
         """The item's verdict; the first call grades every selected item in one worker."""
@@ -168,18 +183,42 @@ class SelfCheck:
             return str(path)
 
     def trim(self, trace: str) -> str:
-        """The student's traceback: only frames in the submission, paths made relative."""
-        root = str(self.submission.resolve())
-        blocks = re.split(r'(?m)^(?=  File ")', trace)
-        head, frames = blocks[0], blocks[1:]
-        tail = ""
-        if frames:  # the exception's own lines follow the last frame's source line
-            last = frames[-1].splitlines(keepends=True)
-            keep = 2 if len(last) > 1 and last[1].startswith("    ") else 1
-            frames[-1], tail = "".join(last[:keep]), "".join(last[keep:])
-        mine = [f for f in frames if f'File "{root}' in f]
-        text = head + "".join(mine or frames) + tail
-        return text.replace(root, self._shown(self.submission)).rstrip()
+        """The student's traceback, trimmed to the submission (see ``trim_trace``)."""
+        return trim_trace(trace, self.submission, self._shown(self.submission))
+
+
+def trim_trace(trace: str, submission: Path, shown: str) -> str:
+    """The student's traceback: only frames in the submission, its paths shown as ``shown``.
+
+    The worker may see the submission at another path (a sandbox mounts it under its
+    own name), so a frame is the student's when its file is the submission's real path
+    or ends in the submission's name.
+    """
+    real, name = str(submission.resolve()), submission.name
+
+    def relative(filename: str) -> str | None:
+        for base in (real, f"/{name}"):
+            at = filename.find(base)
+            rest = filename[at + len(base) :] if at >= 0 else None
+            if rest is not None and (rest == "" or rest.startswith("/")):
+                return shown + rest
+        return None
+
+    blocks = re.split(r'(?m)^(?=  File ")', trace)
+    head, frames, tail = blocks[0], blocks[1:], ""
+    if frames:  # the exception's own lines follow the last frame's source lines
+        last = frames[-1].splitlines(keepends=True)
+        keep = 1
+        while keep < len(last) and last[keep].startswith("    "):
+            keep += 1
+        frames[-1], tail = "".join(last[:keep]), "".join(last[keep:])
+    mine = []
+    for frame in frames:
+        found = re.match(r'  File "(.*?)"', frame)
+        path = relative(found.group(1)) if found else None
+        if path is not None:
+            mine.append(frame.replace(f'"{found.group(1)}"', f'"{path}"', 1))
+    return (head + "".join(mine or frames) + tail).rstrip()
 
 
 class NotGraded(Exception):

@@ -11,6 +11,7 @@ import pytest
 
 from gradekit.assignments import bundled_assignments, load_assignment
 from gradekit.cli import main
+from gradekit.pytest_plugin import trim_trace
 
 from .conftest import check_id, graded, hidden_ids, outcomes, public_ids, use_example
 
@@ -189,7 +190,7 @@ def test_the_plugin_is_inert_without_an_assignment(pytester):
 def test_bad_config_is_one_clear_line(pytester, ini, expected):
     pytester.makefile(".ini", pytest="[pytest]\n" + ini)
     use_example(pytester.path, "correct")
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = [line for line in result.stderr.lines if line.strip()]
     assert len(errors) == 1, result.stderr.str()
@@ -227,6 +228,55 @@ def test_a_package_folder_submission_is_self_checked(pytester):
     pytester.makefile(
         ".ini", pytest="[pytest]\ngradekit_assignment = backprop\ngradekit_submission = mine\n"
     )
-    result = pytester.runpytest()
+    result = pytester.runpytest("-v")
     result.assert_outcomes(passed=len(public_ids()))
-    assert "mine/__init__.py::relu::gradient PASSED" in pytester.runpytest("-v").stdout.str()
+    assert "mine/__init__.py::relu::gradient PASSED" in result.stdout.str()
+
+
+GUARD = 'import sys\nif "_pytest" in sys.modules:\n    raise RuntimeError("imported by pytest")\n'
+"""Fails the import wherever pytest runs: only the worker (no pytest there) may import it."""
+
+
+@pytest.mark.parametrize("args", [("submission.py",), ("submission.py::relu",)])
+def test_pytest_never_imports_the_submission(kit, pytester, args):
+    use_example(kit, "correct")
+    path = kit / "submission.py"
+    path.write_text(GUARD + path.read_text())
+    result = pytester.runpytest(*args)
+    assert result.ret == 0, result.stdout.str()
+    assert "imported by pytest" not in result.stdout.str()
+
+
+def test_pytest_never_imports_a_package_submission(pytester):
+    shutil.copytree(ALTERNATIVES / "alt_package", pytester.path / "mine")
+    init = pytester.path / "mine" / "__init__.py"
+    source = init.read_text()
+    future = "from __future__ import annotations\n"
+    init.write_text(source.replace(future, future + GUARD, 1))
+    pytester.makefile(
+        ".ini", pytest="[pytest]\ngradekit_assignment = backprop\ngradekit_submission = mine\n"
+    )
+    result = pytester.runpytest("mine")
+    assert result.ret == 0, result.stdout.str()
+
+
+def test_a_traceback_keeps_only_the_students_frames(tmp_path):
+    submission = tmp_path / "submission.py"
+    trace = (
+        '  File "/submission/submission.py", line 29, in forward\n'
+        "    return _scale(x)\n"
+        '  File "/usr/lib/python3/site-packages/numpy/core/numeric.py", line 3, in dot\n'
+        "    return f(a)\n"
+        f'  File "{submission}", line 11, in _scale\n'
+        "    raise ValueError('scale went wrong')\n"
+        "    ^^^^^^^^^^^^^^^^\n"
+        "ValueError: scale went wrong\n"
+    )
+    assert trim_trace(trace, submission, "submission.py").splitlines() == [
+        '  File "submission.py", line 29, in forward',
+        "    return _scale(x)",
+        '  File "submission.py", line 11, in _scale',
+        "    raise ValueError('scale went wrong')",
+        "    ^^^^^^^^^^^^^^^^",
+        "ValueError: scale went wrong",
+    ]
