@@ -280,3 +280,18 @@ def test_a_traceback_keeps_only_the_students_frames(tmp_path):
         "    ^^^^^^^^^^^^^^^^",
         "ValueError: scale went wrong",
     ]
+
+
+def test_init_from_an_assignment_folder_writes_a_relative_path(pytester, monkeypatch):
+    course = pytester.path / "course" / "hw1"
+    shutil.copytree(load_assignment("backprop").folder, course)
+    monkeypatch.chdir(pytester.path)
+    assert main(["init", "course/hw1", "kit"]) == 0
+    assert (
+        "gradekit_assignment = ../course/hw1\n"
+        in (pytester.path / "kit" / "pytest.ini").read_text()
+    )
+    monkeypatch.chdir(pytester.path / "kit")
+    result = pytester.runpytest("--collect-only", "-q", "--rootdir", str(pytester.path / "kit"))
+    ids = [check_id(line) for line in result.stdout.lines if "::" in line]
+    assert ids == sorted(public_ids(), key=lambda c: c.split(".", 1))
