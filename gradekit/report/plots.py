@@ -1,7 +1,7 @@
 """Drawing a ``Figure`` (the data a check or an experiment gives) with matplotlib.
 
 The HTML report and ``gradekit experiment ... --plot FILE`` both draw through here.
-matplotlib is imported only when something is drawn, with the Agg backend (no display).
+matplotlib is imported only when something is drawn, on the Agg canvas (no display).
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ _GRAY = "#6b7280"
 _COLORS = ["#e4572e", "#2e86ab", "#76b041", "#9c6ade", "#f3a712", "#17bebb", "#c2185b"]
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _new_figure(size: tuple[float, float]) -> Any:
+    """A matplotlib figure on the Agg canvas, outside pyplot (no global state, no display)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = MplFigure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _values(values: list[float | None]) -> np.ndarray:
@@ -125,7 +126,6 @@ _DRAW = {"histogram": _histogram, "line": _line, "path": _path, "bar": _bar}
 def draw(figure: Figure, *, title: bool = True) -> Any:
     """A matplotlib figure of ``figure``: a grid of panels (three per row at most), with
     the figure's title on top unless ``title`` is False (a page captions it itself)."""
-    plt = _pyplot()
     from matplotlib.ticker import NullLocator
 
     n = max(len(figure.panels), 1)
@@ -135,7 +135,8 @@ def draw(figure: Figure, *, title: bool = True) -> Any:
     size = (3.6 * cols if cols > 1 else 6.4, (2.5 if histograms else 3.3) * rows + 0.6)
     if n == 1 and not histograms:
         size = (6.4, 4.4)
-    fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False)
+    fig = _new_figure(size)
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, panel in zip(axes.flat, figure.panels, strict=False):
         _DRAW[panel.kind](ax, panel)
         ax.set_title(panel.title, fontsize=8.5)
@@ -181,23 +182,14 @@ def draw(figure: Figure, *, title: bool = True) -> Any:
 
 def png(figure: Figure, dpi: int = 100, *, title: bool = True) -> bytes:
     """``figure`` drawn as PNG bytes."""
-    plt = _pyplot()
-    fig = draw(figure, title=title)
     buffer = io.BytesIO()
-    try:
-        fig.savefig(buffer, format="png", dpi=dpi)
-    finally:
-        plt.close(fig)
+    draw(figure, title=title).savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
 def save(figure: Figure, path: Path) -> None:
     """Save ``figure`` to ``path``; the format follows the suffix (.png, .svg, .pdf)."""
-    plt = _pyplot()
-    fig = draw(figure)
     try:
-        fig.savefig(path, dpi=120)
+        draw(figure).savefig(path, dpi=120)
     except (OSError, ValueError) as exc:
         raise GradekitError(f"{path}: cannot save the figure: {exc}") from None
-    finally:
-        plt.close(fig)
