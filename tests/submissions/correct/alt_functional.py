@@ -626,11 +626,11 @@ def _strategy(draw):
     return propose
 
 
-def _uniform(lows, highs, n, rng):
+def _uniform_box(lows, highs, n, rng):
     return rng.uniform(lows, highs, size=(n, len(lows)))
 
 
-def _loguniform(lows, highs, n, rng):
+def _log_uniform_box(lows, highs, n, rng):
     return np.power(10.0, rng.uniform(np.log10(lows), np.log10(highs), size=(n, len(lows))))
 
 
@@ -648,15 +648,15 @@ def grid(log=False):
 
 
 def random_search():
-    return SimpleNamespace(propose=_strategy(_uniform))
+    return SimpleNamespace(propose=_strategy(_uniform_box))
 
 
 def log_uniform():
-    return SimpleNamespace(propose=_strategy(_loguniform))
+    return SimpleNamespace(propose=_strategy(_log_uniform_box))
 
 
 def coarse_to_fine(keep=0.2, margin=0.05):
-    propose = _strategy(_loguniform)
+    propose = _strategy(_log_uniform_box)
 
     def refine(space, results, n, rng):
         k = max(2, math.ceil(keep * len(results)))
