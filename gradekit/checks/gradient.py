@@ -266,10 +266,11 @@ class Gradient(CheckKind):
             return None
         floor = 1e-17  # an exact match drawn at the bottom of a log axis
         series = [Series.of("vs central differences", np.maximum(numeric, floor))]
-        marks = {f"tolerance {options.numeric_rtol:.0e}": options.numeric_rtol}
+        marks = {}
         if options.reference:
             series.insert(0, Series.of("vs reference", np.maximum(against, floor)))
-            marks[f"tolerance {options.rtol:.0e}"] = options.rtol
+            marks[f"reference tolerance {options.rtol:.0e}"] = options.rtol
+        marks[f"numeric tolerance {options.numeric_rtol:.0e}"] = options.numeric_rtol
         panel = Panel(
             kind="bar",
             title="worst relative error per array",

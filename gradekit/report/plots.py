@@ -126,7 +126,7 @@ _DRAW = {"histogram": _histogram, "line": _line, "path": _path, "bar": _bar}
 def draw(figure: Figure, *, title: bool = True) -> Any:
     """A matplotlib figure of ``figure``: a grid of panels (three per row at most), with
     the figure's title on top unless ``title`` is False (a page captions it itself)."""
-    from matplotlib.ticker import NullLocator
+    from matplotlib.ticker import LogFormatter, LogLocator, NullLocator
 
     n = max(len(figure.panels), 1)
     cols = min(n, 3)
@@ -145,7 +145,10 @@ def draw(figure: Figure, *, title: bool = True) -> Any:
         ax.tick_params(labelsize=7.5)
         if panel.log:
             ax.set_yscale("log")
-            ax.yaxis.set_minor_locator(NullLocator())  # many minor ticks are slow to lay out
+            # Few major ticks in plain text: mathtext labels and minor ticks are slow to lay out.
+            ax.yaxis.set_major_locator(LogLocator(numticks=7))
+            ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=True))
+            ax.yaxis.set_minor_locator(NullLocator())
         if panel.kind != "histogram":
             ax.grid(True, alpha=0.25)
     for ax in list(axes.flat)[len(figure.panels) :]:
