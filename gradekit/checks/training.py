@@ -136,7 +136,13 @@ def analyse(
     for arr in (rows, sizes, step_epoch):
         if not (isinstance(arr, np.ndarray) and arr.dtype.kind in "iu" and arr.ndim == 1):
             return f"unreadable log {describe(arr)}"
-    if len(sizes) != len(step_epoch) or int(sizes.sum()) != len(rows):
+    n_train = len(data["x"])
+    if (
+        len(sizes) != len(step_epoch)
+        or int(sizes.sum()) != len(rows)
+        or (rows.size and (rows.min() < -1 or rows.max() >= n_train))
+        or (sizes.size and sizes.min() < 0)
+    ):
         return "inconsistent log"
     run = TrainingRun(epochs=len(snaps["W1"]))
     n, batch = len(data["x"]), int(target.kwargs.get("batch_size", 16))
