@@ -127,7 +127,7 @@ def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] 
     if args.html:
         from .report.html import write_html
 
-        index = write_html(report, Path(args.html))
+        index = write_html(report, Path(args.html), jobs=args.jobs)
         console.print(f"HTML report: {index}")
 
 

@@ -195,13 +195,22 @@ def index_page(report: GradeReport) -> str:
     return _page(f"{report.assignment}: the class", body)
 
 
-def write_html(report: GradeReport, folder: Path) -> Path:
-    """Write ``folder/index.html`` and a page per submission; return the index's path."""
+def write_html(report: GradeReport, folder: Path, jobs: int = 1) -> Path:
+    """Write ``folder/index.html`` and a page per submission (drawn by ``jobs`` processes
+    at once); return the index's path."""
     pages = page_names(report)
+    subs = report.submissions
+    names = [report.assignment] * len(subs)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for result in report.submissions:
-            page = submission_page(result, report.assignment)
+        if jobs > 1 and len(subs) > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=min(jobs, len(subs))) as pool:
+                html = list(pool.map(submission_page, subs, names))
+        else:
+            html = [submission_page(s, report.assignment) for s in subs]
+        for result, page in zip(subs, html, strict=True):
             (folder / pages[result.submission]).write_text(page, encoding="utf-8")
         index = folder / "index.html"
         index.write_text(index_page(report), encoding="utf-8")

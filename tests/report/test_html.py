@@ -79,6 +79,13 @@ def test_the_ravine_overview_holds_each_optimizer_own_path(report):
     assert [s.label for s in overview.panels[0].series] == ["sgd.ravine", "momentum.ravine"]
 
 
+def test_pages_drawn_by_several_processes_are_the_same(report, written, tmp_path):
+    write_html(report, tmp_path, jobs=2)
+    for s in report.submissions:
+        name = f"{s.submission}.html"
+        assert (tmp_path / name).read_text() == (written / name).read_text()
+
+
 def test_page_names_are_safe_and_unique(report):
     subs = [report.submissions[0].model_copy(update={"submission": n}) for n in ("a b", "a_b")]
     subs.append(report.submissions[0].model_copy(update={"submission": "index"}))
