@@ -28,6 +28,7 @@ table { border-collapse: collapse; width: 100%; background: white;
 th, td { text-align: left; vertical-align: top; padding: 6px 10px;
          border-bottom: 1px solid #e4e7eb; }
 th { background: #f0f2f5; font-weight: 600; font-size: 13px; }
+th.num { text-align: right; }
 td.num { white-space: nowrap; text-align: right; font-variant-numeric: tabular-nums; }
 td.name { white-space: nowrap; font-family: ui-monospace, Menlo, monospace; font-size: 12.5px; }
 td.why { font-size: 13px; max-width: 640px; overflow-wrap: anywhere; }
@@ -144,7 +145,7 @@ def submission_page(result: SubmissionResult, assignment: str) -> str:
         parts.append(f"<h2>The submission did not load</h2><pre>{escape(result.load_error)}</pre>")
     rows = "\n".join(_row(c) for c in result.checks)
     parts.append(
-        "<h2>Checks</h2><table><thead><tr><th>check</th><th>status</th><th>score</th>"
+        '<h2>Checks</h2><table><thead><tr><th>check</th><th>status</th><th class="num">score</th>'
         f"<th>why</th></tr></thead><tbody>\n{rows}\n</tbody></table>"
     )
     figures = []
@@ -187,8 +188,9 @@ def index_page(report: GradeReport) -> str:
         f"<h1>{escape(report.assignment)}</h1>"
         f'<div class="meta">{len(report.submissions)} submissions &middot; gradekit '
         f"{escape(report.gradekit_version)}</div>"
-        "<table><thead><tr><th>submission</th><th>score</th><th></th><th>passed</th>"
-        "<th>failed</th><th>error or timeout</th><th></th></tr></thead><tbody>\n"
+        '<table><thead><tr><th>submission</th><th class="num">score</th><th></th>'
+        '<th class="num">passed</th><th class="num">failed</th>'
+        '<th class="num">error or timeout</th><th></th></tr></thead><tbody>\n'
         + "\n".join(rows)
         + "\n</tbody></table>"
     )
