@@ -230,7 +230,10 @@ class Gradient(CheckKind):
     def _numeric(self, outcome: Outcome, meta: dict, loss: bool, options: GradientOptions) -> Case:
         errors = _probe_errors(outcome, meta, loss)
         if errors is None:
-            return Case("numeric", False, "numeric: a probe forward failed", compared=False)
+            why = "a probe forward returned no usable value"
+            if outcome.failure is not None:
+                why = f"not computed, your code raised {outcome.failure.type} before the probes"
+            return Case("numeric", False, f"numeric: {why}", compared=False)
         worst = max(errors, default=None, key=lambda e: e[1])
         if worst is None or worst[1] <= options.numeric_rtol:
             return Case("numeric", True, compared=False)
