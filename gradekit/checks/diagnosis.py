@@ -27,7 +27,7 @@ from ..hookspecs import hookimpl
 from ..results import Figure, Panel, Series
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Target
-from .compare import describe
+from .compare import describe, failed_call
 
 LECTURE_TABLE = (
     (0.01, 0.11, "high_variance"),
@@ -230,12 +230,10 @@ class Diagnosis(CheckKind):
 
 def _codes(outcome: Outcome, n_curves: int, n_cells: int) -> tuple[Any, Any] | str:
     """The answers as two integer arrays, or why they are unusable."""
-    value = outcome.values.get("bank")
-    if value is None:
-        f = outcome.failure
-        if f is not None:
-            return f"not computed, your code raised {f.type}: {f.message}"
-        return f"not computed ({outcome.detail or outcome.status})"
+    missing = failed_call(outcome, "bank")
+    if missing is not None:
+        return missing.message
+    value = outcome.values["bank"]
     if not isinstance(value, dict):
         return f"unreadable result {describe(value)}"
     curves, cells = value.get("curves"), value.get("recipe")

@@ -29,7 +29,7 @@ from pydantic import Field
 from ..hookspecs import hookimpl
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Run, Target
-from .compare import describe
+from .compare import describe, failed_call
 
 
 class SearchOptions(Options):
@@ -139,7 +139,7 @@ class Search(CheckKind):
             return [Case("propose", False, f"the reference's run failed: {expected}")]
         got = _draws(outcome, options)
         if isinstance(got, str):
-            return [Case("propose", False, f"propose: {got}")]
+            return [Case("propose", False, got)]
         cases = [_rng_case(got, options)]
         if options.expect == "grid":
             first, want = got["propose"]["draws"][0], expected["propose"]["draws"][0]
@@ -157,12 +157,10 @@ def _draws(outcome: Outcome, options: SearchOptions) -> dict | str:
     width = len(options.space)
     out = {}
     for key in keys:
-        value = outcome.values.get(key)
-        if value is None:
-            f = outcome.failure
-            if f is not None:
-                return f"{key} raised {f.type}: {f.message}"
-            return f"{key}: not computed ({outcome.detail or outcome.status})"
+        missing = failed_call(outcome, key)
+        if missing is not None:
+            return missing.message
+        value = outcome.values[key]
         draws = value.get("draws") if isinstance(value, dict) else None
         if not isinstance(draws, list) or not draws:
             return f"{key}: unreadable result {describe(value)}"

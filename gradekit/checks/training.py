@@ -34,7 +34,7 @@ from ..hookspecs import hookimpl
 from ..results import Figure, Panel, Series
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Run, Target
-from .compare import describe
+from .compare import describe, failed_call
 from .early_stopping import make_curve
 
 RUN = "run"
@@ -115,12 +115,10 @@ def analyse(
     outcome: Outcome, target: Target, options: TrainingOptions, meta: dict
 ) -> TrainingRun | str:
     """Validate a run and measure its features; a string says why it is unusable."""
-    value = outcome.values.get(RUN)
-    if value is None:
-        f = outcome.failure
-        if f is not None:
-            return f"fit raised {f.type}: {f.message}"
-        return f"not computed ({outcome.detail or outcome.status})"
+    missing = failed_call(outcome, RUN)
+    if missing is not None:
+        return missing.message
+    value = outcome.values[RUN]
     if not isinstance(value, dict):
         return f"unreadable result {describe(value)}"
     data = regression.dataset()
@@ -307,7 +305,7 @@ class Training(CheckKind):
             return [Case("run", False, f"the reference's run failed: {expected}")]
         got = analyse(outcome, target, options, plan.meta)
         if isinstance(got, str):
-            return [Case("run", False, f"run: {got}")]
+            return [Case("run", False, got)]
         cases = [
             _same("epochs", got.coverage, expected.coverage),
             Case(
