@@ -317,7 +317,10 @@ def width_section(width: int, seeds: int = 128) -> None:
 
 # ------------------------------------------------------------------ (c) one submission
 def submission_section() -> None:
+    from gradekit.checks.init_experiment import gaussian_bands
+
     print("## (c) One full submission (the correct example) on every bundled assignment\n")
+    gaussian_bands.cache_clear()  # cold: no bands left from section (b)
     rows, kinds, total_cold, total_warm = [], defaultdict(lambda: [0.0, 0.0, 0.0, 0]), 0.0, 0.0
     for name in bundled_assignments():
         assignment = load_assignment(name)
@@ -469,8 +472,11 @@ def class_section(sizes: list[int], name: str, timeout: float, jobs: list[int]) 
             cli = Path(sys.executable).parent / "gradekit"
             command = [str(cli), "grade", str(folder), "-a", name, "-j", "2"]
             command += ["--cache", str(Path(tmp) / "cache"), "--timeout", str(timeout)]
-            t4, done = timed(lambda c=command: subprocess.run(c, capture_output=True, text=True))
-            rows.append(["cached regrade, `gradekit grade` from the shell", t4])
+            for attempt in ("", ", again"):  # the first refills if gradekit's code changed
+                t4, done = timed(
+                    lambda c=command: subprocess.run(c, capture_output=True, text=True)
+                )
+                rows.append([f"cached regrade, `gradekit grade` from the shell{attempt}", t4])
             dumps = [[r.model_dump(exclude={"path"}) for r in rs] for rs in results.values()]
             same = all(d == dumps[0] for d in dumps) and [r.score for r in again] == [
                 r.score for r in two

@@ -166,3 +166,13 @@ def test_custom_assignment_folder_is_bundled(tmp_path):
     assert [t.visibility for t in good.tests] == ["visible", "after_published"]
     bad = autograde(zipped, tmp_path / "bad", {"s.py": (EXAMPLES / "buggy.py").read_text()})
     assert bad.score < 5
+
+
+def test_command_line_builds_and_rejects_a_bad_wheel(tmp_path, capsys):
+    from gradekit.cli import main
+
+    out = tmp_path / "a.zip"
+    assert main(["gradescope", "build", "backprop", "-o", str(out)]) == 0
+    assert zipfile.is_zipfile(out)
+    assert main(["gradescope", "build", "backprop", "--wheel", str(tmp_path / "x.txt")]) == 2
+    assert "x.txt: not a wheel file" in capsys.readouterr().err
