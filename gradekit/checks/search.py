@@ -27,6 +27,7 @@ import numpy as np
 from pydantic import Field
 
 from ..hookspecs import hookimpl
+from ..results import Figure, Panel, Series
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Run, Target
 from .compare import describe, failed_call
@@ -149,6 +150,34 @@ class Search(CheckKind):
         if options.expect == "coarse_to_fine":
             cases += _refine_cases(got, expected, options, plan.meta)
         return cases
+
+    def figure(
+        self, target: Target, options: SearchOptions, plan: Plan, outcome: Outcome, expected: Any
+    ) -> Figure | None:
+        """Histograms of the draws on each axis's scale (log10 for a log scale), beside the
+        reference's; None for a grid."""
+        got = _draws(outcome, options)
+        if options.expect == "grid" or isinstance(got, str) or isinstance(expected, str):
+            return None
+        log = options.expect != "uniform"
+        panels = []
+        for i, (name, (lo, hi)) in enumerate(_log(options.space, log).items()):
+            edges = np.linspace(lo, hi, 21)
+            series = []
+            for label, draws in (("yours", got), ("reference", expected)):
+                v = np.concatenate(draws["propose"]["draws"])[:, i]
+                if log:
+                    v = np.log10(np.clip(v, 1e-300, None))
+                series.append(Series.of(label, np.histogram(v, edges)[0], edges))
+            panels.append(
+                Panel(
+                    kind="histogram",
+                    title=name,
+                    xlabel=f"log10 {name}" if log else name,
+                    series=series,
+                )
+            )
+        return Figure(title=f"{target.name}: the draws of propose", panels=panels)
 
 
 def _draws(outcome: Outcome, options: SearchOptions) -> dict | str:

@@ -134,3 +134,17 @@ def test_figures_show_the_learning_curves_and_the_misread_curves():
     assert figure.panels and all("(expected 'overfitting')" in p.title for p in figure.panels)
     reference = LocalSession({("diagnosers", "curves"): CurveDiagnoser}).run(check.plan)
     assert g.figure(check, reference) is None  # nothing misread, nothing to show
+
+
+def test_the_search_figure_shows_where_the_draws_fall_on_the_log_scale():
+    from gradekit_reference.mutants.training import LogUniformLinear
+
+    check = _check("log_uniform.search")
+    outcome = LocalSession({("search", "log_uniform"): LogUniformLinear}).run(check.plan)
+    figure = grader(NAME).figure(check, outcome)
+    lr = figure.panels[0]
+    assert lr.kind == "histogram" and lr.xlabel == "log10 lr"
+    yours, reference = (np.array(s.y) for s in lr.series)
+    assert yours[-1] > 0.5 * yours.sum()  # uniform draws pile up in the top decade
+    assert reference[-1] < 0.1 * reference.sum()
+    assert grader(NAME).figure(_check("grid.search"), outcome) is None
