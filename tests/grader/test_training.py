@@ -149,3 +149,24 @@ def test_the_search_figure_shows_where_the_draws_fall_on_the_log_scale():
     assert yours[-top:].sum() > 0.8 * yours.sum()  # uniform draws pile up in the top decade
     assert reference[-top:].sum() < 0.4 * reference.sum()
     assert grader(NAME).figure(_check("grid.search"), outcome) is None
+
+
+def test_the_starter_kit_runs_the_public_checks_under_pytest(pytester):
+    """``gradekit init training``, then ``pytest``: the buggy example fails exactly its
+    public bugs, the correct one passes everything."""
+    from gradekit.cli import main
+
+    from .test_examples import EXPECTED_BUGS
+
+    public = {c.id for c in grader(NAME).assignment.spec.checks if c.visibility == "public"}
+    assert main(["init", NAME, str(pytester.path)]) == 0
+    examples = grader(NAME).assignment.folder / "examples"
+    (pytester.path / "submission.py").write_text((examples / "buggy.py").read_text())
+    result = pytester.runpytest()
+    reports = result.reprec.getreports("pytest_runtest_logreport")
+    got = {".".join(r.nodeid.split("::")[1:]): r.outcome for r in reports if r.when == "call"}
+    assert set(got) == public
+    assert {k for k, v in got.items() if v == "failed"} == EXPECTED_BUGS[NAME] & public
+    assert "every epoch visits the training examples in the same order" in result.stdout.str()
+    (pytester.path / "submission.py").write_text((examples / "correct.py").read_text())
+    pytester.runpytest().assert_outcomes(passed=len(public))
