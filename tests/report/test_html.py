@@ -96,7 +96,8 @@ def test_page_names_are_safe_and_unique(report):
 def test_grade_html_option(assignments, tmp_path, capsys):
     folder = tmp_path / "report"
     sub = Path(__file__).parents[2] / "assignments" / "backprop" / "examples" / "buggy.py"
-    code = main(["grade", "-a", str(assignments["backprop"]), str(sub), "--html", str(folder)])
+    argv = ["grade", "-a", str(assignments["backprop"]), str(sub), "--html", str(folder)]
+    code = main([*argv, "--cache", str(tmp_path / "cache")])
     assert code == 0
     assert "HTML report" in capsys.readouterr().out
     page = (folder / "buggy.html").read_text()
