@@ -4,11 +4,12 @@
 ``setup.sh`` (run once, as root, on Gradescope's Ubuntu image: installs bubblewrap and
 gradekit from the wheel in the zip), ``run_autograder`` (run once per submission), a wheel
 of the gradekit that built the bundle, and the assignment's folder (its spec, hidden checks
-included). ``run_autograder`` calls ``gradekit gradescope run``, which grades
-``<root>/submission`` through the same worker and limits as ``gradekit grade`` and writes
-``<root>/results/results.json``. The root is ``/autograder`` unless
-``GRADEKIT_AUTOGRADER_ROOT`` says otherwise; ``GRADEKIT_BIN`` names the gradekit to call
-instead of the one setup.sh installed (both for testing a bundle outside Gradescope).
+included; not its examples, which may hold a solution). ``run_autograder`` calls
+``gradekit gradescope run``, which grades ``<root>/submission`` through the same worker and
+limits as ``gradekit grade`` and writes ``<root>/results/results.json``. The root is
+``/autograder`` unless ``GRADEKIT_AUTOGRADER_ROOT`` says otherwise; ``GRADEKIT_BIN`` names
+the gradekit to call instead of the one setup.sh installed (both for testing a bundle
+outside Gradescope).
 """
 
 from __future__ import annotations
@@ -162,7 +163,11 @@ def build_bundle(assignment: str | Path, output: Path, wheel: Path | None = None
             zf.write(wheel, wheel.name)
             for path in sorted(loaded.folder.rglob("*")):
                 rel = path.relative_to(loaded.folder)
-                skip = "__pycache__" in rel.parts or any(p.startswith(".") for p in rel.parts)
+                skip = (
+                    "__pycache__" in rel.parts
+                    or any(p.startswith(".") for p in rel.parts)
+                    or rel.parts[0] == "examples"  # may hold a solution; grading needs none
+                )
                 if path.is_file() and not skip:
                     zf.write(path, f"assignment/{rel.as_posix()}")
     return output

@@ -61,6 +61,8 @@ def test_bundle_layout_and_setup(bundle, tmp_path):
         setup = zf.read("setup.sh").decode()
         zf.extractall(tmp_path / "source")
     assert {"setup.sh", "run_autograder", "assignment/assignment.toml"} <= set(names)
+    assert "assignment/starter/submission.py" in names
+    assert not [n for n in names if n.startswith("assignment/examples/")]  # no solutions
     for script in ("setup.sh", "run_autograder"):
         assert modes[script] & stat.S_IXUSR, script
         subprocess.run(["bash", "-n", str(tmp_path / "source" / script)], check=True)
