@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 ASSIGNMENT_INI = "gradekit_assignment"
 SUBMISSION_INI = "gradekit_submission"
 DEFAULT_SUBMISSION = "submission.py"
+SHOWN_PASSED = 8
+"""A failure names at most this many passed cases (a bank of curves has dozens)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -308,7 +310,8 @@ class CheckItem(pytest.Item):
         lines += [c.message for c in failed]
         passed = [c.name for c in result.cases if c.passed]
         if passed:
-            lines.append(f"passed: {', '.join(passed)}")
+            more = f", and {len(passed) - SHOWN_PASSED} more" if len(passed) > SHOWN_PASSED else ""
+            lines.append(f"passed: {', '.join(passed[:SHOWN_PASSED])}{more}")
         if result.misconception:
             lines.append(f"misconception: {result.misconception}")
         lines.append(f"score: {result.score:g} / {result.max_score:g} points")

@@ -167,6 +167,10 @@ def test_the_starter_kit_runs_the_public_checks_under_pytest(pytester):
     got = {".".join(r.nodeid.split("::")[1:]): r.outcome for r in reports if r.when == "call"}
     assert set(got) == public
     assert {k for k, v in got.items() if v == "failed"} == EXPECTED_BUGS[NAME] & public
-    assert "every epoch visits the training examples in the same order" in result.stdout.str()
+    out = result.stdout.str()
+    assert "every epoch visits the training examples in the same order" in out
+    # the diagnosis bank's failure names a few of its dozens of passed cases, not all
+    passed = next(line for line in out.splitlines() if line.startswith("passed: curve 1 "))
+    assert passed.count("curve ") == 8 and passed.endswith("more")
     (pytester.path / "submission.py").write_text((examples / "correct.py").read_text())
     pytester.runpytest().assert_outcomes(passed=len(public))
