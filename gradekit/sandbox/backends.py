@@ -159,9 +159,11 @@ def bwrap_prefix(home: Path, submission: Path, hidden: list[Path], plans: Path) 
         if not any(path.is_relative_to(s) for s in SYSTEM):
             args += ["--ro-bind", str(path), str(path)]
     mounted = [*visible, *(Path(name) for name in SYSTEM)]
-    for path in _outermost([p.resolve() for p in hidden if p.exists()]):
-        if any(path.is_relative_to(m) for m in mounted):
-            args += ["--tmpfs", str(path)]
+    secret = [p.resolve() for p in hidden if p.exists()]
+    # Only what lies inside a mounted folder needs covering; a hidden folder that merely
+    # contains one (the grader's folder holding its venv) is never mounted at all.
+    for path in _outermost([p for p in secret if any(p.is_relative_to(m) for m in mounted)]):
+        args += ["--tmpfs", str(path)]
     args += ["--ro-bind", str(submission), str(inside(submission))]
     args += ["--ro-bind", str(plans), str(plans)]
     args += ["--bind", str(home), str(home), "--chdir", str(home)]
