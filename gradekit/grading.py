@@ -61,17 +61,14 @@ def reference_factories() -> dict[tuple[str, str], Callable[..., Any]]:
     return {(kind, name): f for kind, table in COMPONENTS.items() for name, f in table.items()}
 
 
-def hidden_paths(assignment: Assignment) -> tuple[Path, ...]:
+def hidden_paths(assignment: Assignment | None = None) -> tuple[Path, ...]:
     """What a worker must not read: the reference, the assignments, this assignment's folder."""
     from importlib.resources import files
 
     import gradekit_reference
 
-    return (
-        Path(gradekit_reference.__file__).parent,
-        Path(str(files(BUNDLED))),
-        assignment.folder,
-    )
+    hidden = (Path(gradekit_reference.__file__).parent, Path(str(files(BUNDLED))))
+    return (*hidden, assignment.folder) if assignment is not None else hidden
 
 
 def reference_mutants() -> list[MutantInfo]:

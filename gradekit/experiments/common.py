@@ -44,16 +44,6 @@ def who(args: argparse.Namespace) -> str:
     return Path(args.submission).stem if args.submission else "reference"
 
 
-def _hidden() -> tuple[Path, ...]:
-    from importlib.resources import files
-
-    import gradekit_reference
-
-    from ..assignments import BUNDLED
-
-    return (Path(gradekit_reference.__file__).parent, Path(str(files(BUNDLED))))
-
-
 @contextmanager
 def implementation(args: argparse.Namespace, timeout: float = 120.0) -> Any:
     """Yield ``run(plan) -> Outcome`` on the reference (here) or on ``args.submission`` (in a
@@ -77,13 +67,14 @@ def implementation(args: argparse.Namespace, timeout: float = 120.0) -> Any:
 
         yield run_reference
         return
+    from ..grading import hidden_paths
     from ..sandbox.runner import Limits, WorkerSession
 
     path = Path(args.submission)
     if not path.exists():
         raise GradekitError(f"{path}: no such submission")
     limits = Limits(call=timeout, submission=10 * timeout)
-    with WorkerSession(path, limits, args.backend, _hidden()) as worker:
+    with WorkerSession(path, limits, args.backend, hidden_paths()) as worker:
 
         def run(plan: Plan) -> Outcome:
             outcome = worker.run(plan)
