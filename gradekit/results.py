@@ -54,12 +54,14 @@ class Panel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["histogram", "line", "path", "bar"]
+    kind: Literal["histogram", "line", "path", "bar", "scatter"]
     title: str = ""
     xlabel: str = ""
     ylabel: str = ""
     log: bool = False
     """A logarithmic y axis (line, bar)."""
+    logx: bool = False
+    """A logarithmic x axis (scatter, line)."""
     categories: list[str] = []
     """The bars' names (bar panels)."""
     problem: str | None = None

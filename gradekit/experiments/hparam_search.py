@@ -12,7 +12,6 @@ is the lecture's coarse-to-fine picture: validation loss against the learning ra
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,8 @@ from rich.table import Table
 
 from ..errors import GradekitError
 from ..problems import mlp_validation_loss
-from .common import add_common_arguments, implementation, who
+from ..results import Figure, Panel, Series
+from .common import add_common_arguments, implementation, save_plot, who
 from .optimizers import SETTINGS, describe, train
 
 SUMMARY = "random search of the learning rate on a log scale, coarse to fine, on the small MLP"
@@ -78,36 +78,28 @@ def _g(x: float) -> str:
     return f"{x:.4g}" if np.isfinite(x) else "diverged"
 
 
-def plot(rounds: list[list[dict[str, float]]], best: dict[str, float], title: str, path: Path):
-    """The coarse-to-fine picture: validation loss against the learning rate, log x axis."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+def figure(rounds: list[list[dict[str, float]]], best: dict[str, float], title: str) -> Figure:
+    """The coarse-to-fine picture: validation loss against the learning rate, log x axis;
+    a diverged trial is drawn at the top."""
     finite = [r["val"] for trials in rounds for r in trials if np.isfinite(r["val"])]
     top = 1.05 * max(finite) if finite else 1.0
-    for trials, label, color in zip(
-        rounds, ("coarse", "fine"), ("#2e86ab", "#e4572e"), strict=False
-    ):
-        lr = [r["lr"] for r in trials]
-        val = [min(r["val"], top) if np.isfinite(r["val"]) else top for r in trials]
-        ax.scatter(lr, val, s=28, color=color, alpha=0.8, label=f"{label} round")
-    ax.scatter([best["lr"]], [best["val"]], s=160, marker="*", color="black", label="best")
-    ax.set_xscale("log")
-    ax.set_xlabel("learning rate (log scale)")
-    ax.set_ylabel("validation loss (diverged: at the top)")
-    ax.set_title(title, fontsize=9)
-    ax.grid(True, alpha=0.25)
-    ax.legend(fontsize=8, frameon=False)
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    except (OSError, ValueError) as exc:
-        raise GradekitError(f"{path}: cannot save the figure: {exc}") from None
-    finally:
-        plt.close(fig)
+    series = [
+        Series.of(
+            f"{label} round",
+            [min(r["val"], top) if np.isfinite(r["val"]) else top for r in trials],
+            [r["lr"] for r in trials],
+        )
+        for trials, label in zip(rounds, ("coarse", "fine"), strict=False)
+    ]
+    series.append(Series.of("best", [best["val"]], [best["lr"]]))
+    panel = Panel(
+        kind="scatter",
+        xlabel="learning rate (log scale)",
+        ylabel="validation loss (diverged: at the top)",
+        logx=True,
+        series=series,
+    )
+    return Figure(title=title, panels=[panel])
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -139,8 +131,6 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if len(rounds) == 2:
         lrs = [r["lr"] for r in rounds[1]]
         console.print(f"the fine round searched lr in [{min(lrs):.3g}, {max(lrs):.3g}]")
-    if args.plot:
-        caption = f"validation loss against the learning rate: {args.optimizer} ({who(args)})"
-        plot(rounds, best, caption, Path(args.plot))
-        console.print(f"figure saved to {args.plot}")
+    caption = f"validation loss against the learning rate: {args.optimizer} ({who(args)})"
+    save_plot(args, figure(rounds, best, caption), console)
     return 0

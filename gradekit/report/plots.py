@@ -120,7 +120,18 @@ def _bar(ax: Any, panel: Panel) -> None:
         ax.axhline(value, color="black", linestyle=":" if j else "-.", linewidth=1.0, label=label)
 
 
-_DRAW = {"histogram": _histogram, "line": _line, "path": _path, "bar": _bar}
+def _scatter(ax: Any, panel: Panel) -> None:
+    for i, s in enumerate(panel.series):
+        ax.scatter(_values(s.x), _values(s.y), s=28, alpha=0.8, label=s.label, **_style(s, i))
+
+
+_DRAW = {
+    "histogram": _histogram,
+    "line": _line,
+    "path": _path,
+    "bar": _bar,
+    "scatter": _scatter,
+}
 
 
 def draw(figure: Figure, *, title: bool = True) -> Any:
@@ -143,6 +154,8 @@ def draw(figure: Figure, *, title: bool = True) -> Any:
         ax.set_xlabel(panel.xlabel, fontsize=8)
         ax.set_ylabel(panel.ylabel, fontsize=8)
         ax.tick_params(labelsize=7.5)
+        if panel.logx:
+            ax.set_xscale("log")
         if panel.log:
             ax.set_yscale("log")
             # Few major ticks in plain text: mathtext labels and minor ticks are slow to lay out.
