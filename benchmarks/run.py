@@ -7,8 +7,9 @@ is shared, so absolute times are noisy; ratios of interleaved, best-of-N timings
   parameter) against the per-entry central-difference loop of CS231n
   (``eval_numerical_gradient_array``), with the verdicts of both on a correct layer and
   on two buggy ones;
-- ``init``: the lecture's 6x4096, batch-16 experiment against the time to draw the same
-  random numbers (the floor), in-process, through the worker, and the reference bands;
+- ``init``: the 6-layer, batch-16 experiment against the time to draw the same random
+  numbers (the floor), in-process, through the worker, and the reference bands: at the
+  bundled assignment's width and at the lecture's 4096;
 - ``submission``: one full submission (the correct example) graded on every bundled
   assignment, split by check kind, with the sandbox's share;
 - ``overhead``: each sandbox backend against an unsandboxed in-process run of the same
@@ -199,56 +200,33 @@ def gradient_section(sizes: list[tuple[int, int]], batch: int, repeats: int) -> 
 
 
 # ------------------------------------------------------------------ (b) init experiments
+def experiment_graders() -> list[Grader]:
+    """The bundled experiment checks as graded, and the same checks at the lecture's 4096."""
+    from gradekit.checks.init_experiment import LECTURE_WIDTH, at_width
+
+    bundled = load_assignment("initialization")
+    checks = [c for c in bundled.spec.checks if c.type == "init_experiment"]
+    variants = [checks]
+    if any(c.options.get("width", LECTURE_WIDTH) != LECTURE_WIDTH for c in checks):
+        variants.append([at_width(c, LECTURE_WIDTH) for c in checks])
+    return [Grader(bundled.with_checks(v)) for v in variants]
+
+
 def init_section(repeats: int, only: list[str] | None) -> None:
-    from gradekit.checks.init_experiment import gaussian_bands
-    from gradekit.routines import init_experiment
 
-    print(f"## (b) The 6x4096, batch-16 initialization experiment (best of {repeats})\n")
-    assignment = load_assignment("initialization")
-    grader = Grader(assignment)
-    example = assignment.folder / "examples" / "correct.py"
-    checks = [c for c in grader.checks if c.spec.type == "init_experiment"]
-    checks = [c for c in checks if not only or c.spec.id in only]
+    print(f"## (b) The 6-layer, batch-16 initialization experiment (best of {repeats})\n")
     rows = []
-    with WorkerSession(example, grader.limits, grader.backend, grader.hidden) as worker:
-        worker.run(checks[0].plan, timeout=120)  # the worker's start, outside the timings
-        for check in checks:
-            o = check.spec.parsed_options
-            init = check.target.build()
-            seed = check.target.seed % 2**31
-
-            def floor(o=o, init=init, seed=seed) -> None:
-                rng = np.random.default_rng(seed)
-                rng.standard_normal((o.batch, o.width))
-                for _ in range(o.depth):
-                    init((o.width, o.width), rng)
-
-            def routine(o=o, init=init, seed=seed) -> None:
-                init_experiment(init, o.activation, o.depth, o.width, o.batch, seed)
-
-            def graded(check=check) -> None:
-                grader.verdict(check, worker.run(check.plan, timeout=120))
-
-            times = {"floor": [], "routine": [], "worker": []}
-            for _ in range(repeats):  # interleaved, so that load hits all three alike
-                times["floor"].append(timed(floor)[0])
-                times["routine"].append(timed(routine)[0])
-                times["worker"].append(timed(graded)[0])
-            f, r, w = (min(times[k]) for k in ("floor", "routine", "worker"))
-            gaussian_bands.cache_clear()  # the grader's verdict above simulated them already
-            bands, _ = timed(lambda check=check: check.expected_with(check.target.reference))
-            rows.append(
-                [
-                    check.spec.id,
-                    f"{f:.2f}",
-                    f"{r:.2f} ({r / f:.2f}x)",
-                    f"{w:.2f} ({w / f:.2f}x)",
-                    f"{bands:.2f} ({bands / f:.2f}x)",
-                ]
-            )
+    for grader in experiment_graders():
+        example = grader.assignment.folder / "examples" / "correct.py"
+        checks = [c for c in grader.checks if not only or c.spec.id in only]
+        with WorkerSession(example, grader.limits, grader.backend, grader.hidden) as worker:
+            worker.run(checks[0].plan, timeout=120)  # the worker's start, outside the timings
+            for check in checks:
+                rows.append(_init_row(grader, worker, check, repeats))
     table(
         [
             "experiment",
+            "width",
             "floor: the draws alone (s)",
             "routine in-process (s, x floor)",
             "graded through the worker (s, x floor)",
@@ -256,6 +234,45 @@ def init_section(repeats: int, only: list[str] | None) -> None:
         ],
         rows,
     )
+
+
+def _init_row(grader: Grader, worker: WorkerSession, check: Any, repeats: int) -> list[str]:
+    """One experiment's floor, routine, graded run and bands, interleaved best-of-N."""
+    from gradekit.checks.init_experiment import gaussian_bands
+    from gradekit.routines import init_experiment
+
+    o = check.spec.parsed_options
+    init = check.target.build()
+    seed = check.target.seed % 2**31
+
+    def floor() -> None:
+        rng = np.random.default_rng(seed)
+        rng.standard_normal((o.batch, o.width))
+        for _ in range(o.depth):
+            init((o.width, o.width), rng)
+
+    def routine() -> None:
+        init_experiment(init, o.activation, o.depth, o.width, o.batch, seed)
+
+    def graded() -> None:
+        grader.verdict(check, worker.run(check.plan, timeout=120))
+
+    times: dict[str, list[float]] = {"floor": [], "routine": [], "worker": []}
+    for _ in range(repeats):  # interleaved, so that load hits all three alike
+        times["floor"].append(timed(floor)[0])
+        times["routine"].append(timed(routine)[0])
+        times["worker"].append(timed(graded)[0])
+    f, r, w = (min(times[k]) for k in ("floor", "routine", "worker"))
+    gaussian_bands.cache_clear()  # the grader's verdict above simulated them already
+    bands, _ = timed(lambda: check.expected_with(check.target.reference))
+    return [
+        check.spec.id,
+        str(o.width),
+        f"{f:.3f}",
+        f"{r:.3f} ({r / f:.2f}x)",
+        f"{w:.3f} ({w / f:.2f}x)",
+        f"{bands:.3f} ({bands / f:.2f}x)",
+    ]
 
 
 def _distance(bands: tuple, reference: tuple) -> float:

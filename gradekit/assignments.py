@@ -158,6 +158,11 @@ class Assignment:
     def name(self) -> str:
         return self.spec.name
 
+    def with_checks(self, checks: list[CheckSpec]) -> Assignment:
+        """The same assignment with other checks (validated again), e.g. a variant's."""
+        spec = self.spec.model_copy(update={"checks": checks}).model_dump()
+        return Assignment(AssignmentSpec.model_validate(spec), self.folder)
+
     def examples(self) -> list[Path]:
         """The public example submissions, sorted."""
         folder = self.folder / "examples"

@@ -1,26 +1,33 @@
 """The lecture's initialization experiment, graded against reference bands.
 
-The worker runs gradekit's ``init_experiment`` routine (6 layers of 4096 units, batch 16,
-gradekit's own tanh or ReLU, no biases) with the student's initializer and returns every
-layer's activations. The parent computes each layer's mean and std and compares them with
-bands: the center and spread of the same statistics over many seeds of the trusted
-initializer.
+The worker runs gradekit's ``init_experiment`` routine (``depth`` layers of ``width``
+units, by default the lecture's 6 x 4096 with batch 16; gradekit's own tanh or ReLU, no
+biases) with the student's initializer and returns every layer's activations. The parent
+computes each layer's mean and std and compares them with bands: the center and spread of
+the same statistics over many seeds of the trusted initializer.
 
-The bands are simulated exactly rather than by redrawing 4096 x 4096 matrices. For weights
+The bands are simulated exactly rather than by redrawing width x width matrices. For weights
 with i.i.d. N(mu, s^2) entries and a fixed batch h (N x D), the columns of z = h W are
 independent N(mu h 1, s^2 h h^T) vectors, so z has the distribution of
 ``mu h 1 1^T + C g`` with ``C C^T = s^2 h h^T`` (N x N) and g an N x D standard normal
 matrix. One layer then costs N x D normal draws instead of D x D, and 64 seeds take a
 fraction of a second at the lecture's full width (the simulated statistics agree with
 direct runs of the routine: tests/grader/test_initialization.py). ``mu`` and ``s`` are
-measured on one 4096 x 4096 draw of the trusted initializer, so a mutant's bands are what
+measured on one width x width draw of the trusted initializer, so a mutant's bands are what
 the mutant really draws (its ``std()`` is the target's); a sample mean within ``k``
 standard errors of 0 counts as 0. A trusted initializer that is not Gaussian (kurtosis away
 from 3) is run directly with the routine instead, over fewer seeds and with wider bands.
 
-Costs (2 cores): one student run ~1.2-1.5 s in the worker (6 draws of 4096 x 4096); the
-bands ~1 s per experiment in the parent (0.5 s for the measuring draw, 0.5 s for 128
-simulated seeds), computed once per grader and cached per process.
+The width is an option. The bundled assignment grades at 1024 units, with a fixed std
+doubled to keep ``s^2 x width``: the per-layer statistics are the lecture's (every band's
+center within 0.1 of a 4096 half-width, tests/scale/test_smaller_width.py), and every
+mutant the 4096 run catches is caught, at 1/16 of the draws. ``gradekit experiment
+init-stats`` runs the lecture's 4096.
+
+Costs (2 cores, at 4096): one student run ~1.2-1.5 s in the worker (6 draws of 4096 x
+4096); the bands ~1 s per experiment in the parent (0.5 s for the measuring draw, 0.5 s for
+128 simulated seeds), computed once per grader and cached per process. At 1024 units,
+about 1/16 of that.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import field_validator
@@ -41,12 +49,20 @@ from .base import Case, CheckKind, Options, Run, Target
 from .compare import failed_call
 from .init_stats import float_problem
 
+if TYPE_CHECKING:
+    from ..assignments import CheckSpec
+
+LECTURE_WIDTH = 4096
+"""The lecture's 6 layers of 4096 units, batch 16."""
+
 
 class ExperimentOptions(Options):
     activation: str = "tanh"
     """One of gradekit's own non-linearities: tanh, relu, sigmoid, linear."""
     depth: int = 6
-    width: int = 4096
+    width: int = LECTURE_WIDTH
+    """Units per layer. Fan-in initializers (Xavier, He) keep their statistics at any width;
+    a fixed std keeps them when ``std^2 x width`` is kept (docs/grading.md)."""
     batch: int = 16
     band_seeds: int = 128
     """Seeds of the trusted initializer behind each band (exact simulation)."""
@@ -146,16 +162,32 @@ def _experiment_plan(target: Target, options: ExperimentOptions, seed: int) -> P
     return plan
 
 
+def at_width(spec: CheckSpec, width: int) -> CheckSpec:
+    """The same experiment check at ``width`` units, the same statistics: a fixed ``std``
+    rescaled to keep ``std^2 x width`` (fan-in initializers rescale themselves)."""
+    old = int(spec.options.get("width", LECTURE_WIDTH))
+    kwargs = dict(spec.kwargs)
+    if "std" in kwargs:
+        kwargs["std"] = kwargs["std"] * math.sqrt(old / width)
+    return spec.model_copy(update={"kwargs": kwargs, "options": {**spec.options, "width": width}})
+
+
 def default_reading(target: Target, options: ExperimentOptions) -> str:
-    """The lecture's reading of the experiment for the bundled cases."""
-    act, name = options.activation, target.name
+    """The lecture's reading of the experiment for the bundled cases.
+
+    For fixed N(0, s^2) weights only the gain ``s * sqrt(width)`` matters (the
+    pre-activations are N(0, s^2 width var(h))): below 1 tanh's activations collapse, above
+    it they saturate. At another width the reading names the lecture's equivalent std.
+    """
+    act, name, width = options.activation, target.name, options.width
     if act == "tanh" and name == "normal":
         std = float(target.kwargs.get("std", 0.01))
-        if std <= 0.02:
-            return (
-                f"tanh with N(0, {std:g}^2) weights: the activations collapse toward 0 with depth"
-            )
-        return f"tanh with N(0, {std:g}^2) weights: the activations saturate at +-1"
+        fate = "collapse toward 0 with depth" if std * math.sqrt(width) < 1 else "saturate at +-1"
+        where = ""
+        if width != LECTURE_WIDTH:
+            lecture = std * math.sqrt(width / LECTURE_WIDTH)
+            where = f" at {width} units (the lecture's N(0, {lecture:.3g}^2) at {LECTURE_WIDTH})"
+        return f"tanh with N(0, {std:g}^2) weights{where}: the activations {fate}"
     return {
         ("tanh", "xavier"): "tanh with Xavier weights: the activations stay scaled",
         ("relu", "xavier"): "ReLU with Xavier weights: the std halves every two layers",

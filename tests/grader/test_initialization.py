@@ -206,7 +206,8 @@ def test_experiment_messages_name_the_layer_and_the_reading():
 def test_experiment_rejects_a_wrong_type():
     (check,) = checks_of("initializers/he", "init_experiment")
     bad = failed(judge_local(check, AsList))
-    assert "expected a float ndarray of shape (4096, 4096)" in bad["activations"]
+    width = check.spec.parsed_options.width
+    assert f"expected a float ndarray of shape ({width}, {width})" in bad["activations"]
 
 
 # ---------------------------------------------------------------------- symmetry

@@ -56,7 +56,7 @@ LIMITS: dict[str, Any] = dict(
 )
 """Small limits for backprop: a check of an honest component takes milliseconds."""
 INIT_LIMITS: dict[str, Any] = {**LIMITS, "call": 15.0, "submission": 60.0, "memory_mb": 1024}
-"""The initialization experiment draws 4096 x 4096 weights six times."""
+"""The initialization experiment draws 1024 x 1024 weights six times, as the bundled one."""
 SLACK = 15.0
 """Seconds a grading may take beyond its limits: the reference's outcomes, judging."""
 
@@ -80,7 +80,7 @@ id = "experiment.relu-he"
 type = "init_experiment"
 component = "initializers/he"
 points = 2
-options = { activation = "relu" }
+options = { activation = "relu", width = 1024 }
 """
 
 

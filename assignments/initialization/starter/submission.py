@@ -6,10 +6,10 @@ array of that shape, and draw every random number from ``rng`` (never ``np.rando
 grader checks the statistics of your weights, not the order of your random calls. Biases
 start at 0; that is the layer's job, not the initializer's.
 
-The checks then rerun the lecture's experiment (6 layers of 4096 units, batch 16, tanh or
-ReLU) with your initializers, and train a tiny network from your constant weights to show
-the symmetry problem. Run ``pytest`` in this folder, or ``gradekit list submission.py``.
-See the contract for every name and constructor.
+The checks then rerun the lecture's experiment (6 layers, batch 16, tanh or ReLU; 1024
+units with the lecture's statistics, not 4096) with your initializers, and train a tiny
+network from your constant weights to show the symmetry problem. Run ``pytest`` in this
+folder, or ``gradekit list submission.py``. See the contract for every name and constructor.
 """
 
 import numpy as np  # noqa: F401  (you will need it)
