@@ -23,16 +23,32 @@ from ..errors import GradekitError
 
 BACKENDS = ("bwrap", "rlimits")
 
+NAMESPACES = (
+    "--die-with-parent",
+    "--new-session",
+    "--unshare-all",
+    "--as-pid-1",
+    "--tmpfs",
+    "/tmp",
+    "--dev",
+    "/dev",
+    "--tmpfs",
+    "/proc",
+)
+"""Every worker's namespaces and special mounts. /proc is an empty tmpfs, not a new proc:
+the worker sees no process, and a container that masks parts of its own /proc (Docker,
+so Gradescope) makes the kernel refuse a new proc mount, while a tmpfs still works."""
+
 
 @cache
 def bwrap_works() -> bool:
-    """Whether bubblewrap is installed and may create namespaces on this machine."""
+    """Whether bubblewrap is installed and can set up a worker's namespaces here."""
     exe = shutil.which("bwrap")
     if exe is None:
         return False
     try:
         done = subprocess.run(
-            [exe, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+            [exe, "--ro-bind", "/", "/", *NAMESPACES, "true"],
             capture_output=True,
             timeout=20,
         )
@@ -130,23 +146,12 @@ def bwrap_prefix(home: Path, submission: Path, hidden: list[Path], plans: Path) 
     writable place. No /var, /run, /home or /etc: no sockets to connect to, no other files
     to read. ``hidden`` folders (the reference, the assignments) that lie inside a mounted
     folder, as in an installed site-packages, are covered by empty tmpfs mounts. The
-    worker runs as pid 1 of its own pid namespace, so it sees no other process.
+    worker runs as pid 1 of its own pid namespace with an empty /proc, so it sees no other
+    process.
     """
     import gradekit
 
-    args = [
-        shutil.which("bwrap") or "bwrap",
-        "--die-with-parent",
-        "--new-session",
-        "--unshare-all",
-        "--as-pid-1",
-        "--tmpfs",
-        "/tmp",
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-    ]
+    args = [shutil.which("bwrap") or "bwrap", *NAMESPACES]
     for name in SYSTEM:
         path = Path(name)
         if path.is_symlink():

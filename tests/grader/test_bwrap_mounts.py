@@ -1,9 +1,17 @@
-"""What the bubblewrap command line mounts: only what a worker needs, hidden data covered."""
+"""What the bubblewrap command line mounts: only what a worker needs, hidden data covered,
+and nothing a container refuses."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from gradekit.assignments import load_assignment
 from gradekit.sandbox import backends
 
 
@@ -41,3 +49,55 @@ def test_hidden_data_inside_an_installed_python_is_covered(tmp_path, monkeypatch
     assert str(backends.inside(submission)) in got["--ro-bind"]
     assert got["--bind"] == [str(tmp_path / "home")]
     assert Path(got["--ro-bind"][-1]) == tmp_path / "plans"
+
+
+CONTAINER = [
+    "bwrap",
+    "--dev-bind",
+    "/",
+    "/",
+    "--proc",
+    "/proc",
+    "--unshare-pid",
+    "--die-with-parent",
+]
+"""A stand-in for Docker (so Gradescope): run by root, a pid namespace of the host's user
+namespace and a /proc with parts masked, as Docker's. The kernel refuses a worker's user
+namespace a new proc mount there."""
+GRADEKIT = str(Path(sys.executable).with_name("gradekit"))
+
+
+@pytest.mark.skipif(
+    not backends.bwrap_works() or os.geteuid() != 0,
+    reason="the stand-in container needs bubblewrap, run by root",
+)
+def test_bubblewrap_confines_workers_inside_a_container(tmp_path):
+    """Inside the container the worker is still confined by bubblewrap, and grades right."""
+    refused = subprocess.run(
+        [*CONTAINER, "bwrap", "--dev-bind", "/", "/", "--unshare-all", "--proc", "/proc", "true"],
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode != 0 and "proc" in refused.stderr  # what the container forbids
+    example = load_assignment("backprop").folder / "examples" / "correct.py"
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [
+            *CONTAINER,
+            GRADEKIT,
+            "grade",
+            str(example),
+            "-a",
+            "backprop",
+            "--backend",
+            "bwrap",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (result,) = json.loads(out.read_text())["submissions"]
+    assert result["score"] == result["max_score"] > 0, result
