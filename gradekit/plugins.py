@@ -12,7 +12,6 @@ import importlib.util
 import inspect
 import sys
 import traceback
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 
@@ -154,6 +153,8 @@ def load_catalog(
         module = importlib.import_module(REFERENCE_MODULE)
         add(module, Source("reference", "reference", REFERENCE_MODULE))
     if installed:
+        from importlib.metadata import entry_points  # not at import: a worker's start
+
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             try:
                 module = ep.load()
