@@ -137,9 +137,9 @@ class Grader:
         path = Path(path)
         results = []
         with WorkerSession(path, self.limits, self.backend, self.hidden) as worker:
-            for check in self.checks:
-                outcome = worker.run(check.plan, timeout=check.timeout)
-                results.append(self.verdict(check, outcome))
+            outcomes = worker.run_many((check.plan, check.timeout) for check in self.checks)
+            for check, outcome in zip(self.checks, outcomes, strict=True):
+                results.append(self.verdict(check, outcome))  # the worker runs the next check
             load_error = worker.load_error
         return SubmissionResult(
             submission=name or path.stem,

@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,7 +229,7 @@ class WorkerSession:
         os.close(to_worker_r)
         os.close(from_worker_w)
         self._buffer = b""
-        message = self._read_message(limits.startup)
+        message = self._read_message(time.monotonic() + limits.startup)
         if isinstance(message, dict) and isinstance(message.get("load_error"), str):
             self.load_error = message["load_error"][:1000]
             self._stop()
@@ -237,14 +238,11 @@ class WorkerSession:
             self.load_error = f"the submission {problem}{self._output_tail()}"
             self._stop()
 
-    def _read_message(self, timeout: float) -> Any:
-        """One JSON line from the worker, ``"timeout"``, or ``None`` if it died."""
-        deadline = time.monotonic() + timeout
+    def _read_message(self, deadline: float) -> Any:
+        """One JSON line from the worker by ``deadline`` (monotonic), ``"timeout"``, or
+        ``None`` if it died. The pipe is always polled once, even past the deadline."""
         while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return "timeout"
-            ready, _, _ = select.select([self._out], [], [], left)
+            ready, _, _ = select.select([self._out], [], [], max(0.0, deadline - time.monotonic()))
             if not ready:
                 return "timeout"
             chunk = os.read(self._out, 65536)
@@ -265,36 +263,51 @@ class WorkerSession:
 
     def run(self, plan: Plan, timeout: float | None = None) -> Outcome:
         """Run ``plan`` in the worker within ``timeout`` (default: the per-call limit)."""
+        return next(self.run_many([(plan, timeout)]))
+
+    def run_many(self, plans: Iterable[tuple[Plan, float | None]]) -> Iterator[Outcome]:
+        """Run ``(plan, timeout)`` pairs in order, yielding each outcome.
+
+        The next plan goes to the worker before an outcome is yielded, so the caller judges
+        one check while the worker runs the next. A plan's timeout counts from its sending.
+        """
+        pending = iter(plans)
+        task = self._send(*first) if (first := next(pending, None)) else None
+        while task is not None:
+            outcome = self._receive(task)
+            task = self._send(*following) if (following := next(pending, None)) else None
+            yield outcome
+
+    def _send(self, plan: Plan, timeout: float | None) -> _Task:
+        """Start ``plan`` in the worker (starting the worker if needed)."""
         left = self.limits.submission - self._spent
         if left <= 0:
             budget = f"{self.limits.submission:g} s"
-            return Outcome(
-                status="timeout", detail=f"the submission's time budget ({budget}) is used up"
-            )
-        start = time.monotonic()
-        try:
-            return self._run(plan, min(timeout or self.limits.call, left))
-        finally:
-            self._spent += time.monotonic() - start
-
-    def _run(self, plan: Plan, timeout: float) -> Outcome:
+            detail = f"the submission's time budget ({budget}) is used up"
+            return _Task(outcome=Outcome(status="timeout", detail=detail))
         if self._proc is None and self.load_error is None:
             self._start()
         if self.load_error is not None:
-            return Outcome(status="error", detail=f"the submission did not load: {self.load_error}")
-        assert self._proc is not None
+            detail = f"the submission did not load: {self.load_error}"
+            return _Task(outcome=Outcome(status="error", detail=detail))
         self._tasks += 1
         name = f"task{self._tasks}"
         write_plan(self._plans / name, plan.ops, plan.arrays)
-        folder = self._home / name
-        order = {"plan": str(self._plans / name), "out": str(folder)}
+        order = {"plan": str(self._plans / name), "out": str(self._home / name)}
         os.write(self._in, (json.dumps(order) + "\n").encode())
-        message = self._read_message(timeout)
+        return _Task(name, time.monotonic(), min(timeout or self.limits.call, left))
+
+    def _receive(self, task: _Task) -> Outcome:
+        """The outcome of a sent plan, once the worker answers or its time is up."""
+        if task.outcome is not None:
+            return task.outcome
+        folder = self._home / task.name
         try:
+            message = self._read_message(task.sent + task.timeout)
             if message == "timeout":
                 self._stop()
-                return Outcome(status="timeout", detail=f"no answer within {timeout:g} s")
-            if not isinstance(message, dict) or message.get("done") != folder.name:
+                return Outcome(status="timeout", detail=f"no answer within {task.timeout:g} s")
+            if not isinstance(message, dict) or message.get("done") != task.name:
                 tail = self._output_tail()
                 self._stop()
                 return Outcome(status="crashed", detail=f"the worker died during the call{tail}")
@@ -305,5 +318,16 @@ class WorkerSession:
         except TransportError as exc:
             return Outcome(status="error", detail=f"unreadable result: {exc}")
         finally:
-            shutil.rmtree(self._plans / name, ignore_errors=True)
+            self._spent += time.monotonic() - task.sent
+            shutil.rmtree(self._plans / task.name, ignore_errors=True)
             _remove(folder)
+
+
+@dataclass(frozen=True)
+class _Task:
+    """A plan sent to the worker, or the outcome it got without being sent."""
+
+    name: str = ""
+    sent: float = 0.0
+    timeout: float = 0.0
+    outcome: Outcome | None = None

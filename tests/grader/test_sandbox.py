@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -35,6 +36,13 @@ class Exits(Good):
     def forward(self, x, *, training=True):
         sys.exit(0)
 
+class Stamps(Good):  # writes the time it was called into the worker's folder
+    def forward(self, x, *, training=True):
+        import time
+        with open("called.txt", "a") as f:
+            print(time.time(), file=f)
+        return np.tanh(x)
+
 class Shouts(Good):
     def forward(self, x, *, training=True):
         print('{"done": "task1"}')
@@ -44,7 +52,7 @@ class Shouts(Good):
 @gradekit.hookimpl
 def gradekit_register(registry):
     for name, cls in [("good", Good), ("hang", Hang), ("dies", Dies), ("exits", Exits),
-                      ("shouts", Shouts)]:
+                      ("shouts", Shouts), ("stamps", Stamps)]:
         registry.activations[name] = cls
 """
 
@@ -77,6 +85,35 @@ def test_a_worker_that_exits_costs_only_that_call(session, name):
     assert outcome.status in ("crashed", "error")
     assert "y" not in outcome.values
     assert session.run(forward_plan("good")).status == "ok"
+
+
+def test_the_next_plan_runs_while_the_caller_judges(session):
+    """run_many sends plan k+1 before it yields outcome k: the worker has already called
+    the component again by the time the caller, slow to judge, asks for the next outcome."""
+    outcomes = session.run_many([(forward_plan("stamps"), None)] * 2)
+    first = next(outcomes)
+    before = time.time()
+    time.sleep(1.0)  # judging the first outcome: the second plan runs meanwhile
+    second = next(outcomes)
+    called = [float(t) for t in (session._home / "called.txt").read_text().split()]
+    assert first.status == second.status == "ok" and len(called) == 2
+    assert called[1] < before + 1.0, "the second plan waited for the caller"
+
+
+def test_a_late_caller_still_gets_a_punctual_answer(session):
+    """A plan's timeout counts from its sending: an answer that came in time is read even
+    when the caller comes back after the timeout (1 s here) has passed."""
+    outcomes = session.run_many([(forward_plan("good"), None)] * 2)
+    next(outcomes)
+    time.sleep(1.5)
+    assert next(outcomes).status == "ok"
+
+
+def test_a_hang_among_many_costs_only_its_check(session):
+    plans = [(forward_plan(name), None) for name in ("good", "hang", "good", "dies", "good")]
+    statuses = [o.status for o in session.run_many(plans)]
+    assert statuses[0] == statuses[2] == statuses[4] == "ok"
+    assert statuses[1] == "timeout" and statuses[3] in ("crashed", "error")
 
 
 def test_printing_fake_results_changes_nothing(session):
