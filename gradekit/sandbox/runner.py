@@ -302,11 +302,12 @@ class WorkerSession:
         if task.outcome is not None:
             return task.outcome
         folder = self._home / task.name
+        waiting = time.monotonic()
         try:
             message = self._read_message(task.sent + task.timeout)
             if message == "timeout":
                 self._stop()
-                return Outcome(status="timeout", detail=f"no answer within {task.timeout:g} s")
+                return Outcome(status="timeout", detail=f"no answer within {task.timeout:.3g} s")
             if not isinstance(message, dict) or message.get("done") != task.name:
                 tail = self._output_tail()
                 self._stop()
@@ -317,8 +318,8 @@ class WorkerSession:
             return outcome
         except TransportError as exc:
             return Outcome(status="error", detail=f"unreadable result: {exc}")
-        finally:
-            self._spent += time.monotonic() - task.sent
+        finally:  # the budget counts the time waited: never the grader's own judging
+            self._spent += time.monotonic() - max(task.sent, waiting)
             shutil.rmtree(self._plans / task.name, ignore_errors=True)
             _remove(folder)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 import time
 
@@ -114,6 +115,22 @@ def test_a_hang_among_many_costs_only_its_check(session):
     statuses = [o.status for o in session.run_many(plans)]
     assert statuses[0] == statuses[2] == statuses[4] == "ok"
     assert statuses[1] == "timeout" and statuses[3] in ("crashed", "error")
+
+
+def test_the_submission_budget_counts_the_workers_time_not_the_judging(tmp_path):
+    path = tmp_path / "student.py"
+    path.write_text(textwrap.dedent(SUBMISSION))
+    with WorkerSession(path, Limits(call=1.0, submission=1.5)) as session:
+        plans = [(forward_plan(name), None) for name in ("hang", "hang", "good")]
+        outcomes = list(session.run_many(plans))
+    assert [o.status for o in outcomes] == ["timeout", "timeout", "timeout"]
+    assert re.search(r"no answer within 0\.[45]\d* s", outcomes[1].detail)  # what was left
+    assert "time budget (1.5 s) is used up" in outcomes[2].detail
+    with WorkerSession(path, Limits(call=1.0, submission=0.6)) as session:
+        outcomes = session.run_many([(forward_plan("good"), None)] * 4)
+        for outcome in outcomes:
+            assert outcome.status == "ok", outcome.detail
+            time.sleep(0.3)  # judging: 1.2 s in all, not charged to the submission
 
 
 def test_printing_fake_results_changes_nothing(session):
