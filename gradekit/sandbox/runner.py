@@ -293,9 +293,24 @@ class WorkerSession:
         self._tasks += 1
         name = f"task{self._tasks}"
         write_plan(self._plans / name, plan.ops, plan.arrays)
-        order = {"plan": str(self._plans / name), "out": str(self._home / name)}
-        os.write(self._in, (json.dumps(order) + "\n").encode())
+        order = json.dumps({"plan": str(self._plans / name), "out": str(self._home / name)})
+        if not self._order(order):  # the worker died between two checks: replaced, once
+            self._stop()
+            self._start()
+            if self.load_error is not None or not self._order(order):
+                self._stop()
+                shutil.rmtree(self._plans / name, ignore_errors=True)
+                detail = "the worker died before the call"
+                return _Task(outcome=Outcome(status="crashed", detail=detail))
         return _Task(name, time.monotonic(), min(timeout or self.limits.call, left))
+
+    def _order(self, order: str) -> bool:
+        """Send the worker one order; False if its end of the pipe is closed."""
+        try:
+            os.write(self._in, (order + "\n").encode())
+        except OSError:
+            return False
+        return True
 
     def _receive(self, task: _Task) -> Outcome:
         """The outcome of a sent plan, once the worker answers or its time is up."""

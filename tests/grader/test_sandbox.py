@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from gradekit.sandbox.backends import available
 from gradekit.sandbox.plan import Plan
 from gradekit.sandbox.runner import Limits, WorkerSession
 from gradekit.sandbox.transport import TransportError, read_outcome
@@ -44,6 +45,12 @@ class Stamps(Good):  # writes the time it was called into the worker's folder
             print(time.time(), file=f)
         return np.tanh(x)
 
+class ExitsLater(Good):  # answers, then a thread of its own kills the worker
+    def forward(self, x, *, training=True):
+        import threading, time
+        threading.Thread(target=lambda: (time.sleep(0.2), os._exit(3))).start()
+        return np.tanh(x)
+
 class Shouts(Good):
     def forward(self, x, *, training=True):
         print('{"done": "task1"}')
@@ -53,7 +60,7 @@ class Shouts(Good):
 @gradekit.hookimpl
 def gradekit_register(registry):
     for name, cls in [("good", Good), ("hang", Hang), ("dies", Dies), ("exits", Exits),
-                      ("shouts", Shouts), ("stamps", Stamps)]:
+                      ("shouts", Shouts), ("stamps", Stamps), ("exits_later", ExitsLater)]:
         registry.activations[name] = cls
 """
 
@@ -131,6 +138,23 @@ def test_the_submission_budget_counts_the_workers_time_not_the_judging(tmp_path)
         for outcome in outcomes:
             assert outcome.status == "ok", outcome.detail
             time.sleep(0.3)  # judging: 1.2 s in all, not charged to the submission
+
+
+@pytest.mark.parametrize("backend", ["rlimits", "bwrap"])
+def test_a_worker_killed_between_checks_is_replaced(tmp_path, backend):
+    """A thread that kills the worker after its call answered leaves the pipe closed for
+    the next order: the next check gets a fresh worker, and grading goes on."""
+    if backend not in available():
+        pytest.skip(f"the {backend} backend does not work here")
+    path = tmp_path / "student.py"
+    path.write_text(textwrap.dedent(SUBMISSION))
+    with WorkerSession(path, Limits(call=1.0), backend) as session:
+        plans = [(forward_plan(name), None) for name in ("exits_later", "good", "good")]
+        statuses = []
+        for outcome in session.run_many(plans):
+            statuses.append(outcome.status)
+            time.sleep(0.5)  # the thread fires while the grader judges
+    assert statuses == ["ok", "ok", "ok"]
 
 
 def test_printing_fake_results_changes_nothing(session):
