@@ -162,13 +162,15 @@ def _experiment_plan(target: Target, options: ExperimentOptions, seed: int) -> P
     return plan
 
 
+SCALES = ("std", "limit")
+"""Initializer arguments that scale the weights: a normal's std, a uniform's limit."""
+
+
 def at_width(spec: CheckSpec, width: int) -> CheckSpec:
-    """The same experiment check at ``width`` units, the same statistics: a fixed ``std``
-    rescaled to keep ``std^2 x width`` (fan-in initializers rescale themselves)."""
-    old = int(spec.options.get("width", LECTURE_WIDTH))
-    kwargs = dict(spec.kwargs)
-    if "std" in kwargs:
-        kwargs["std"] = kwargs["std"] * math.sqrt(old / width)
+    """The same experiment check at ``width`` units, the same statistics: a fixed scale
+    (``SCALES``) rescaled to keep ``std^2 x width`` (fan-in initializers rescale themselves)."""
+    factor = math.sqrt(int(spec.options.get("width", LECTURE_WIDTH)) / width)
+    kwargs = {k: v * factor if k in SCALES else v for k, v in spec.kwargs.items()}
     return spec.model_copy(update={"kwargs": kwargs, "options": {**spec.options, "width": width}})
 
 

@@ -14,7 +14,7 @@ import functools
 import numpy as np
 import pytest
 
-from gradekit.assignments import load_assignment
+from gradekit.assignments import CheckSpec, load_assignment
 from gradekit.checks.init_experiment import LECTURE_WIDTH, at_width, gaussian_bands
 from gradekit.grading import Grader
 from gradekit.sandbox.runner import LocalSession
@@ -49,6 +49,20 @@ def test_the_lecture_std_is_kept_as_std2_times_width():
         assert s.weight_std**2 * small.spec.options["width"] == pytest.approx(
             f.weight_std**2 * LECTURE_WIDTH, rel=0.01
         )
+
+
+def test_at_width_rescales_a_fixed_scale_only():
+    spec = CheckSpec(
+        id="experiment.uniform",
+        type="init_experiment",
+        component="initializers/uniform",
+        kwargs={"limit": 0.05, "other": 3},
+        options={"activation": "tanh"},
+    )
+    small = at_width(spec, 1024)
+    assert small.kwargs == {"limit": pytest.approx(0.1), "other": 3}
+    assert small.options == {"activation": "tanh", "width": 1024}
+    assert at_width(small, LECTURE_WIDTH).kwargs["limit"] == pytest.approx(0.05)
 
 
 def test_every_band_center_is_the_lectures():
