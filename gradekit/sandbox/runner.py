@@ -1,8 +1,10 @@
 """The parent's side of the trust boundary: run plans in a worker process, or locally.
 
 A ``WorkerSession`` keeps one worker per submission and restarts it after a timeout or
-a crash, so one bad call costs one check. A ``LocalSession`` runs trusted code (the
-reference, the mutants) in the parent through the very same plan executor.
+a crash, so one bad call costs one check; given many plans, it sends each as soon as the
+one before is answered, so the parent judges while the worker runs. A ``LocalSession``
+runs trusted code (the reference, the mutants) in the parent through the very same plan
+executor.
 """
 
 from __future__ import annotations
