@@ -7,6 +7,8 @@ visibility and seeds), a starter template, and public example submissions.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import importlib.util
 import tomllib
 from functools import cached_property
 from importlib.resources import files
@@ -134,17 +136,31 @@ class AssignmentSpec(BaseModel):
             seen.add(check.id)
         return self
 
-    def seed_of(self, check: CheckSpec) -> int:
-        """The check's seed: its own, or one derived from the assignment's seed and its id."""
+    def seed_of(self, check: CheckSpec, secret: str | None = None) -> int:
+        """The check's seed: its own, or one derived from the assignment's seed and its id.
+
+        A hidden check's seed is salted with the course ``secret`` when there is one, so
+        its inputs cannot be computed from the public spec; public checks keep theirs.
+        """
         if check.seed is not None:
-            return check.seed
-        digest = hashlib.sha256(f"{self.seed}:{check.id}".encode()).digest()
-        return int.from_bytes(digest[:4], "little")
+            seed = check.seed
+        else:
+            digest = hashlib.sha256(f"{self.seed}:{check.id}".encode()).digest()
+            seed = int.from_bytes(digest[:4], "little")
+        if secret is None or check.visibility != "hidden":
+            return seed
+        return salted(seed, secret)
 
     @property
     def components(self) -> list[str]:
         """The components a submission must register, ``kind/name``, sorted."""
         return sorted({c.component for c in self.checks})
+
+
+def salted(seed: int, secret: str) -> int:
+    """``seed`` salted with ``secret``: HMAC-SHA256, 32 bits like a derived seed."""
+    digest = hmac.new(secret.encode(), str(seed).encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:4], "little")
 
 
 class Assignment:
@@ -190,7 +206,10 @@ def _format(error: ValidationError, data: Any) -> str:
 
 
 def bundled_assignments() -> list[str]:
-    """The names of the assignments that ship with gradekit, sorted."""
+    """The names of the assignments that ship with gradekit, sorted (none in a student's
+    engine, from a kit)."""
+    if importlib.util.find_spec(BUNDLED) is None:
+        return []
     root = Path(str(files(BUNDLED)))
     return sorted(p.name for p in root.iterdir() if (p / SPEC_FILE).is_file())
 
@@ -199,11 +218,13 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
     """Load a bundled assignment by name, or a folder or spec file by path."""
     path = Path(name_or_path)
     if not path.exists() and "/" not in str(name_or_path):
-        bundled = Path(str(files(BUNDLED))) / str(name_or_path)
-        if not bundled.is_dir():
+        names = bundled_assignments()
+        if str(name_or_path) not in names:
             raise AssignmentError(
-                f"no assignment named {name_or_path!r}; bundled: {', '.join(bundled_assignments())}"
+                f"no assignment named {name_or_path!r};"
+                f" bundled: {', '.join(names) or 'none in this install'}"
             )
+        bundled = Path(str(files(BUNDLED))) / str(name_or_path)
         path = bundled
     spec_file = path / SPEC_FILE if path.is_dir() else path
     if not spec_file.is_file():

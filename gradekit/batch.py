@@ -3,7 +3,7 @@
 Each submission has its own worker process; ``jobs`` threads drive that many workers at
 once and share the grader's expected outcomes. Results come back in input order, so any
 ``jobs`` gives the same report. A cached result is reused when the submission's files,
-the assignment's spec and gradekit's own code are all unchanged.
+the assignment's spec, the course secret and gradekit's own code are all unchanged.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from . import __version__
 from .errors import GradekitError
 from .grading import Grader
 from .results import SubmissionResult
+from .sandbox.intake import is_folder, read_regular, refusal, submission_files
+from .secret import secret_digest
 
 Submission = tuple[str, Path]
 """A submission's name and path."""
@@ -41,6 +43,7 @@ def shard(subs: list[Submission], i: int, n: int) -> list[Submission]:
 
 
 def _files(path: Path) -> Iterable[Path]:
+    """gradekit's own files, for the code digest; a submission's are ``submission_files``."""
     if path.is_file():
         yield path
         return
@@ -49,10 +52,13 @@ def _files(path: Path) -> Iterable[Path]:
             yield p
 
 
-def _digest(paths: Iterable[Path], root: Path) -> str:
+def _digest(
+    paths: Iterable[Path], root: Path, read: Callable[[Path], bytes] = Path.read_bytes
+) -> str:
+    """A hash of the files' names (relative to ``root``) and contents, read by ``read``."""
     h = hashlib.sha256()
     for p in paths:
-        h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+        h.update(str(p.relative_to(root)).encode() + b"\0" + read(p) + b"\0")
     return h.hexdigest()
 
 
@@ -67,27 +73,46 @@ def code_digest() -> str:
 
 
 class ResultCache:
-    """One JSON file per (submission files, assignment spec, gradekit code) hash."""
+    """One JSON file per (submission files, assignment spec, secret, gradekit code) hash.
+
+    The course secret changes every hidden check's inputs, so it is part of the key, as a
+    hash of its own: neither the secret nor its hash appears in a file name or a file.
+    """
 
     def __init__(self, folder: Path, grader: Grader) -> None:
         self.folder = folder
         spec = grader.assignment.folder / "assignment.toml"
         self._context = hashlib.sha256(
-            (code_digest() + grader.assignment.spec.model_dump_json() + str(spec)).encode()
+            (
+                code_digest()
+                + grader.assignment.spec.model_dump_json()
+                + str(spec)
+                + secret_digest(grader.secret)
+            ).encode()
         ).hexdigest()
         self._limits = repr(grader.limits) + ("figures" if grader.figures else "")
 
-    def _path(self, path: Path) -> Path:
-        root = path if path.is_dir() else path.parent
-        key = hashlib.sha256(
-            (self._context + self._limits + _digest(_files(path), root)).encode()
-        ).hexdigest()
+    def _path(self, path: Path) -> Path | None:
+        """The cache file of a submission, or None for one that is never cached.
+
+        A refused submission (a link, a special file: see ``sandbox.intake``) is neither
+        stored nor read: its files are not what gets graded, and refusing costs nothing.
+        The hash reads regular files only, never through a link.
+        """
+        if refusal(path) is not None:
+            return None
+        root = path if is_folder(path) else path.parent
+        try:
+            files = _digest(submission_files(path), root, read_regular)
+        except OSError:  # changed since it was checked: graded, not cached
+            return None
+        key = hashlib.sha256((self._context + self._limits + files).encode()).hexdigest()
         return self.folder / f"{key[:32]}.json"
 
     def get(self, name: str, path: Path) -> SubmissionResult | None:
         """The cached result of an unchanged submission, renamed to ``name``, or None."""
         file = self._path(path)
-        if not file.is_file():
+        if file is None or not file.is_file():
             return None
         try:
             result = SubmissionResult.model_validate_json(file.read_text())
@@ -97,8 +122,10 @@ class ResultCache:
 
     def put(self, path: Path, result: SubmissionResult) -> None:
         """Store a result; written to a temporary name first, so a crash leaves no half file."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         file = self._path(path)
+        if file is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
         tmp = file.with_suffix(".tmp")
         tmp.write_text(result.model_dump_json())
         tmp.replace(file)

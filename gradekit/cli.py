@@ -4,53 +4,124 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
 from .components import KINDS
-from .errors import GradekitError
+from .errors import GradekitError, SubmissionError
 from .plugins import load_catalog
 
 
 def _list(args: argparse.Namespace, console: Console) -> int:
-    """Print every registered component by kind, with where it came from."""
-    catalog = load_catalog(args.submission)
-    table = Table(title="Registered components", show_lines=False)
-    for column in ("kind", "name", "source", "summary"):
-        table.add_column(column, overflow="fold")
-    shown = 0
-    for entry in catalog:
-        if args.kind and entry.kind != args.kind:
-            continue
-        missing = entry.missing_methods()
-        note = f"[red]missing {', '.join(missing)}[/red] " if missing else ""
-        table.add_row(entry.kind, entry.name, str(entry.source), note + entry.summary)
-        shown += 1
-    console.print(table)
-    console.print(f"{shown} components")
+    """Print the registered components by kind, with where each came from; a submission's
+    are read from its worker, never imported here."""
+    if args.mine and args.submission is None:
+        raise GradekitError("--mine lists a submission's own components: name its FILE")
+    rows = [] if args.mine else _trusted_rows()
+    if args.submission is not None:
+        rows += _submission_rows(args)
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    rows = sorted(rows, key=lambda r: (order[r["kind"]], r["name"]))  # stable: overrides last
+    rows = [r for r in rows if not args.kind or r["kind"] == args.kind]
+    if args.mine:
+        _print_mine(rows, console)
+    else:
+        _print_all(rows, console)
     return 0
 
 
+def _trusted_rows() -> list[dict[str, Any]]:
+    """The reference's and installed plugins' entries, loaded here: they are trusted."""
+    return [
+        {
+            "kind": e.kind,
+            "name": e.name,
+            "source": str(e.source),
+            "summary": e.summary,
+            "missing": e.missing_methods(),
+            "todo": [],
+        }
+        for e in load_catalog()
+    ]
+
+
+def _submission_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The submission's entries as its sandboxed worker reports them (checked by the session)."""
+    from .grading import hidden_paths
+    from .sandbox.runner import Limits, WorkerSession
+
+    if not Path(args.submission).exists():
+        raise SubmissionError(args.submission, "no such file or folder")
+    try:
+        with WorkerSession(args.submission, Limits(), args.backend, hidden_paths()) as worker:
+            entries = worker.catalog()
+    except SubmissionError as exc:  # name the file as it was given
+        raise SubmissionError(args.submission, exc.problem) from None
+    return [{**e, "source": f"submission {args.submission}"} for e in entries]
+
+
+def _summary(row: dict[str, Any]) -> str:
+    """The row's summary, escaped, after a red note of the protocol methods it lacks."""
+    missing = row["missing"]
+    note = f"[red]missing {escape(', '.join(missing))}[/red] " if missing else ""
+    return note + escape(row["summary"])
+
+
+def _print_all(rows: list[dict[str, Any]], console: Console) -> None:
+    """The table of every component and its source, then the count."""
+    table = Table(title="Registered components", show_lines=False)
+    for column in ("kind", "name", "source", "summary"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row["kind"], escape(row["name"]), escape(row["source"]), _summary(row))
+    console.print(table)
+    console.print(f"{len(rows)} components")
+
+
+def _print_mine(rows: list[dict[str, Any]], console: Console) -> None:
+    """The submission's own components with the methods still raising the template's TODO."""
+    table = Table(title="Your components", show_lines=False)
+    for column in ("kind", "name", "todo", "summary"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        todo = f"[red]{escape(', '.join(row['todo']))}[/red]" if row["todo"] else ""
+        table.add_row(row["kind"], escape(row["name"]), todo, _summary(row))
+    console.print(table)
+    left = sum(1 for row in rows if row["todo"])
+    console.print(f"{len(rows)} components, {left} with TODOs left")
+
+
 def submissions_in(paths: Sequence[str]) -> list[tuple[str, Path]]:
-    """Expand the command line's paths: a folder that is not a package holds submissions."""
+    """Expand the command line's paths: a folder that is not a package holds submissions.
+
+    Links are never followed: a link, to a file or to a folder, is one submission, which
+    the grader refuses with its reason (see ``sandbox.intake``).
+    """
+    from .sandbox.intake import is_folder
+
     found: list[tuple[str, Path]] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir() and not (path / "__init__.py").is_file():
+        init = path / "__init__.py"
+        if is_folder(path) and not (init.is_symlink() or init.exists()):
             children = sorted(
                 p
                 for p in path.iterdir()
-                if not p.name.startswith((".", "_")) and (p.suffix == ".py" or p.is_dir())
+                if not p.name.startswith((".", "_"))
+                and (p.suffix == ".py" or p.is_symlink() or is_folder(p))
             )
             if not children:
                 raise GradekitError(f"{path}: no submissions in this folder")
             found += [(p.stem, p) for p in children]
-        elif path.exists():
+        elif path.is_symlink() or path.exists():
             found.append((path.stem, path))
         else:
             raise GradekitError(f"{path}: no such file or folder")
@@ -83,19 +154,29 @@ def _limit(text: str) -> tuple[str, float]:
 def _grade(args: argparse.Namespace, console: Console) -> int:
     """Grade submissions against an assignment, or every bundled example without one."""
     from .assignments import bundled_assignments, load_assignment
+    from .grading import require_reference
+    from .secret import course_secret, notice_public_seeds
 
+    require_reference()
+    secret = course_secret(args.secret_file)
     if args.assignment is None:
         if args.submissions or args.json or args.csv or args.gradescope or args.html:
             raise GradekitError("name the assignment to grade against with -a NAME_OR_FOLDER")
-        for name in bundled_assignments():
-            _grade_one(args, console, load_assignment(name), None)
+        assignments = [load_assignment(name) for name in bundled_assignments()]
+        notice_public_seeds(assignments, secret)
+        for assignment in assignments:
+            _grade_one(args, console, assignment, None, secret)
         return 0
     assignment = load_assignment(args.assignment)
-    _grade_one(args, console, assignment, submissions_in(args.submissions) or None)
+    subs = submissions_in(args.submissions) or None
+    notice_public_seeds([assignment], secret)
+    _grade_one(args, console, assignment, subs, secret)
     return 0
 
 
-def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] | None) -> None:
+def _grade_one(
+    args, console: Console, assignment, subs: list[tuple[str, Path]] | None, secret: str | None
+) -> None:
     """Grade ``subs`` (default: the assignment's examples), print, write the outputs."""
     from .batch import ResultCache, grade_all, parse_shard, shard
     from .grading import Grader
@@ -109,7 +190,9 @@ def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] 
     limits = dict(args.limit or [])
     if args.timeout:
         limits["call"] = args.timeout
-    grader = Grader(assignment, limits=limits, backend=args.backend, figures=bool(args.html))
+    grader = Grader(
+        assignment, limits=limits, backend=args.backend, figures=bool(args.html), secret=secret
+    )
     cache = ResultCache(Path(args.cache), grader) if args.cache else None
     with Progress(console=console, transient=True, disable=len(subs) < 2) as progress:
         task = progress.add_task("grading", total=len(subs))
@@ -131,7 +214,7 @@ def _grade_one(args, console: Console, assignment, subs: list[tuple[str, Path]] 
         console.print(f"HTML report: {index}")
 
 
-SUBCOMMANDS: tuple[str, ...] = ("init", "gradescope", "experiment")
+SUBCOMMANDS: tuple[str, ...] = ("init", "kit", "gradescope", "experiment")
 """Modules of ``gradekit.commands`` that add a subcommand with ``add_parser(sub)``."""
 
 
@@ -142,8 +225,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="list every registered component by kind and source")
-    p.add_argument("submission", nargs="?", help="a submission: a .py file or a package folder")
+    p.add_argument(
+        "submission",
+        nargs="?",
+        help="a submission: a .py file or a package folder (imported only in a sandboxed worker)",
+    )
     p.add_argument("--kind", choices=list(KINDS), help="only this kind")
+    p.add_argument(
+        "--mine",
+        action="store_true",
+        help="only the submission's own components, with the methods still marked TODO",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["auto", "bwrap", "rlimits"],
+        default="auto",
+        help="how the submission's worker is confined (default: bubblewrap where it works)",
+    )
     p.set_defaults(run=_list)
 
     p = sub.add_parser(
@@ -187,14 +285,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", dest="cache", action="store_const", const=None)
     p.add_argument("--shard", metavar="I/N", help="grade only the I-th of N slices of the class")
     p.add_argument(
+        "--secret-file",
+        metavar="FILE",
+        help="the course secret that salts hidden checks' seeds (default: $GRADEKIT_SECRET)",
+    )
+    p.add_argument(
         "--detail",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="a table of checks per submission (default: when grading at most 3)",
     )
     p.set_defaults(run=_grade)
-    for name in SUBCOMMANDS:
-        importlib.import_module(f"{__package__}.commands.{name}").add_parser(sub)
+    for name in SUBCOMMANDS:  # a student's engine (from a kit) has none of them
+        module = f"{__package__}.commands.{name}"
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module).add_parser(sub)
     return parser
 
 

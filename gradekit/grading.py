@@ -6,15 +6,20 @@ submission; a mutant's only when a submission fails that check, to name the mist
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from . import __version__
 from .assignments import BUNDLED, Assignment, CheckSpec
 from .checks import Case, CheckKind, Target, check_kinds
+from .errors import GradekitError
+from .plugins import REFERENCE_MODULE
 from .results import CaseResult, CheckResult, Figure, GradeReport, SubmissionResult
 from .sandbox.backends import choose
 from .sandbox.plan import Outcome, Plan
@@ -28,7 +33,8 @@ class MutantInfo:
     name: str
     kind: str
     target: str
-    factory: Callable[..., Any]
+    factory: Callable[..., Any] | None
+    """None in a kit, where only the mutant's stored outcomes are known."""
     misconception: str
 
 
@@ -42,6 +48,15 @@ class PreparedCheck:
     plan: Plan
     timeout: float
 
+    @classmethod
+    def stored(
+        cls, spec: CheckSpec, target: Target, plan: Plan, timeout: float, expected: Any
+    ) -> PreparedCheck:
+        """A check whose plan and expected outcome were computed elsewhere (a kit's)."""
+        check = cls(spec, check_kinds()[spec.type], target, plan, timeout)
+        check.__dict__["expected"] = expected  # the cached property's value, given
+        return check
+
     def expected_with(self, factory: Callable[..., Any]) -> Any:
         run = LocalSession({(self.target.kind, self.target.name): factory}).run
         return self.kind.expect(self.target, self.spec.parsed_options, self.plan, run)
@@ -54,25 +69,42 @@ class PreparedCheck:
         return self.kind.judge(self.target, self.spec.parsed_options, self.plan, outcome, expected)
 
 
-def reference_factories() -> dict[tuple[str, str], Callable[..., Any]]:
-    """The trusted components, from the reference plugin (loaded only in the parent)."""
-    from gradekit_reference import COMPONENTS
+NO_REFERENCE = (
+    "no reference implementation is installed here: this gradekit is a student's engine"
+    " (from a kit), which self-checks with `pytest`; grades come from the course staff's"
+    " gradekit"
+)
 
-    return {(kind, name): f for kind, table in COMPONENTS.items() for name, f in table.items()}
+
+def require_reference() -> ModuleType:
+    """The reference plugin (loaded only in the parent), or a GradekitError without it."""
+    try:
+        return importlib.import_module(REFERENCE_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != REFERENCE_MODULE:
+            raise
+        raise GradekitError(NO_REFERENCE) from None
+
+
+def reference_factories() -> dict[tuple[str, str], Callable[..., Any]]:
+    """The trusted components, from the reference plugin."""
+    components = require_reference().COMPONENTS
+    return {(kind, name): f for kind, table in components.items() for name, f in table.items()}
 
 
 def hidden_paths(assignment: Assignment | None = None) -> tuple[Path, ...]:
-    """What a worker must not read: the reference, the assignments, this assignment's folder."""
-    from importlib.resources import files
-
-    import gradekit_reference
-
-    hidden = (Path(gradekit_reference.__file__).parent, Path(str(files(BUNDLED))))
-    return (*hidden, assignment.folder) if assignment is not None else hidden
+    """What a worker must not read: the reference and the bundled assignments (where they
+    are installed: not in a student's engine), and this assignment's folder."""
+    hidden = []
+    for package in (REFERENCE_MODULE, BUNDLED):
+        spec = importlib.util.find_spec(package)
+        hidden += [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+    return (*hidden, assignment.folder) if assignment is not None else tuple(hidden)
 
 
 def reference_mutants() -> list[MutantInfo]:
     """The reference's catalogue of known mistakes."""
+    require_reference()
     from gradekit_reference.mutants import all_mutants
 
     return [MutantInfo(m.name, m.kind, m.target, m.factory, m.misconception) for m in all_mutants()]
@@ -104,17 +136,31 @@ class Grader:
         factories: dict[tuple[str, str], Callable[..., Any]] | None = None,
         mutants: list[MutantInfo] | None = None,
         figures: bool = False,
+        secret: str | None = None,
+        checks: list[PreparedCheck] | None = None,
+        mutant_outcomes: dict[tuple[str, str], Any] | None = None,
     ) -> None:
+        """Prepare every check of ``assignment`` on the reference, or take ``checks``
+        already prepared (a kit's), with the mutants' stored ``mutant_outcomes`` keyed by
+        (check id, mutant name): then no reference is loaded and nothing is hidden."""
         self.assignment = assignment
+        self.secret = secret
+        """The course secret that salts hidden checks' seeds (None: the public seeds)."""
         self.figures = figures
         """Whether verdicts carry the data of each check's picture (for the HTML report)."""
         spec_limits = assignment.spec.limits.model_dump(exclude_none=True)
         self.limits = Limits(**{"call": assignment.spec.timeout, **spec_limits, **(limits or {})})
         self.backend = choose(backend)
+        self._mutant_expected: dict[tuple[str, str], Any] = dict(mutant_outcomes or {})
+        if checks is not None:
+            self.hidden: tuple[Path, ...] = ()
+            self.factories = factories or {}
+            self.mutants = mutants or []
+            self.checks = checks
+            return
         self.hidden = hidden_paths(assignment)
         self.factories = factories if factories is not None else reference_factories()
         self.mutants = mutants if mutants is not None else reference_mutants()
-        self._mutant_expected: dict[tuple[str, str], Any] = {}
         self.checks = [self._prepare(spec) for spec in assignment.spec.checks]
 
     def _prepare(self, spec: CheckSpec) -> PreparedCheck:
@@ -127,13 +173,21 @@ class Grader:
                 f"{self.assignment.folder}: check {spec.id}: no reference for {spec.component}"
             )
         target = Target(
-            spec.kind, spec.name, dict(spec.kwargs), self.assignment.spec.seed_of(spec), factory
+            spec.kind,
+            spec.name,
+            dict(spec.kwargs),
+            self.assignment.spec.seed_of(spec, self.secret),
+            factory,
         )
         plan = kind.plan(target, spec.parsed_options)
         return PreparedCheck(spec, kind, target, plan, spec.timeout or self.limits.call)
 
     def grade(self, path: str | Path, name: str | None = None) -> SubmissionResult:
-        """Grade one submission (a ``.py`` file or a package folder)."""
+        """Grade one submission (a ``.py`` file or a package folder).
+
+        A link or a special file (see ``sandbox.intake``) is refused before any worker
+        starts: every check gets 0 with the reason, as a submission that did not load.
+        """
         path = Path(path)
         results = []
         with WorkerSession(path, self.limits, self.backend, self.hidden) as worker:
@@ -232,17 +286,26 @@ class Grader:
         for mutant in self.mutants:
             if (mutant.kind, mutant.target) != (check.target.kind, check.target.name):
                 continue
-            key = (check.spec.id, mutant.name)
-            if key not in self._mutant_expected:
-                try:
-                    expected = check.expected_with(mutant.factory)
-                except Exception:  # a mutant that cannot run this plan explains nothing
-                    expected = None
-                self._mutant_expected[key] = expected
-            expected = self._mutant_expected[key]
-            if expected is None or getattr(expected, "failure", None) is not None:
+            expected = self.mutant_expected(check, mutant)
+            if expected is None:
                 continue
             cases = check.judge(outcome, expected)
             if all(c.passed for c in cases if c.compared and c.name in wrong):
                 found.append(mutant.misconception)
         return " / ".join(found[:2]) or None
+
+    def mutant_expected(self, check: PreparedCheck, mutant: MutantInfo) -> Any:
+        """The mutant's outcome on the check's plan, memoised; None when it cannot explain
+        anything (it raised, or has no factory and no stored outcome)."""
+        key = (check.spec.id, mutant.name)
+        if key not in self._mutant_expected:
+            expected = None
+            if mutant.factory is not None:
+                try:
+                    expected = check.expected_with(mutant.factory)
+                except Exception:  # a mutant that cannot run this plan explains nothing
+                    expected = None
+            if getattr(expected, "failure", None) is not None:
+                expected = None
+            self._mutant_expected[key] = expected
+        return self._mutant_expected[key]

@@ -149,7 +149,7 @@ def load_catalog(
         _register(pm, module, source)
         sources[f"{source.origin}:{source.location}"] = source
 
-    if reference:
+    if reference and importlib.util.find_spec(REFERENCE_MODULE) is not None:  # not a kit's
         module = importlib.import_module(REFERENCE_MODULE)
         add(module, Source("reference", "reference", REFERENCE_MODULE))
     if installed:

@@ -1,9 +1,11 @@
 """The student's self-check: an assignment's public checks as pytest items.
 
-A folder opts in through its ``pytest.ini`` (``gradekit init`` writes one)::
+A folder opts in through its ``pytest.ini``. A student's kit (``gradekit kit``) names
+the folder of its public checks, stored as data; an instructor's folder (``gradekit
+init``) names an assignment, judged against the installed reference::
 
     [pytest]
-    gradekit_assignment = backprop
+    gradekit_assignment = public-checks
     gradekit_submission = submission.py
 
 Plain ``pytest`` there collects one item per *public* check, with ids
@@ -63,15 +65,24 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from .assignments import load_assignment
     from .errors import GradekitError
+    from .kit.public import is_kit, load_grader
+    from .sandbox.intake import refusal
 
     base = config.inipath.parent if config.inipath else config.rootpath
     where = config.inipath.name if config.inipath else "the ini file"
     local = base / name
+    kit = local if is_kit(local) else None
     try:
-        assignment = load_assignment(local if local.exists() else name)
+        if kit is not None:
+            assignment = load_grader(kit).assignment
+        else:
+            assignment = load_assignment(local if local.exists() else name)
     except GradekitError as exc:
         raise pytest.UsageError(f"gradekit ({where}, {ASSIGNMENT_INI}): {exc}") from None
     submission = base / str(config.getini(SUBMISSION_INI)).strip()
+    there = submission.is_symlink() or submission.exists()
+    if there and (reason := refusal(submission)) is not None:  # a link, or one inside
+        raise pytest.UsageError(f"gradekit ({where}, {SUBMISSION_INI}): {reason}")
     anchor = submission / "__init__.py" if submission.is_dir() else submission
     if not anchor.is_file():
         raise pytest.UsageError(
@@ -79,7 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
             f" (a .py file or a package folder with __init__.py)"
         )
     config.pluginmanager.register(
-        SelfCheck(config, assignment, submission, anchor), "gradekit-selfcheck"
+        SelfCheck(config, assignment, submission, anchor, kit), "gradekit-selfcheck"
     )
 
 
@@ -97,6 +108,9 @@ class SelfCheck:
     assignment: Assignment
     submission: Path
     anchor: Path
+    kit: Path | None = None
+    """A kit's public checks (plans and expected outcomes as data), or None: the
+    assignment's own checks, judged against the installed reference."""
     results: dict[str, CheckResult] = field(default_factory=dict)
     broken: str = ""
     """Why gradekit could not grade, once it failed: every later item says the same."""
@@ -152,12 +166,16 @@ class SelfCheck:
         from .assignments import Assignment
         from .errors import GradekitError
         from .grading import Grader
+        from .kit.public import load_grader
 
         chosen = set(ids)
         spec = self.assignment.spec
         subset = spec.model_copy(update={"checks": [c for c in spec.checks if c.id in chosen]})
         try:
-            grader = Grader(Assignment(subset, self.assignment.folder))
+            if self.kit is not None:
+                grader = load_grader(self.kit, only=chosen)
+            else:
+                grader = Grader(Assignment(subset, self.assignment.folder))
             graded = grader.grade(self.submission)
         except GradekitError as exc:
             self.broken = str(exc)

@@ -7,6 +7,7 @@ update). Nothing here is the student's: the trainer only decides the loop.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -54,39 +55,60 @@ def grads(p: Params, x: np.ndarray, t: np.ndarray) -> Params:
     return {"W1": x.T @ dz, "b1": dz.sum(0), "W2": h.T @ dy, "b2": dy.sum(0)}
 
 
-class SGD:
-    """gradekit's own SGD, ``w - lr g``, in the optimizer protocol (pure init/update)."""
-
-    def __init__(self, lr: float = 0.1) -> None:
-        self.lr = lr
-
-    def init(self, param: np.ndarray) -> dict[str, np.ndarray]:
-        """No state."""
-        return {}
-
-    def update(self, param: np.ndarray, grad: np.ndarray, state: dict) -> tuple[np.ndarray, dict]:
-        """Return ``(param - lr grad, state)``."""
-        return np.asarray(param, dtype=np.float64) - self.lr * np.asarray(grad), state
+Rule = tuple[Callable[[np.ndarray], dict], Callable[[np.ndarray, np.ndarray, dict], tuple]]
+"""An update rule as a pure ``(init, update)`` pair of functions, as optax writes them."""
 
 
-class Momentum:
-    """gradekit's own momentum, ``v = mu v - lr g; w + v``, in the optimizer protocol."""
+def sgd(lr: float = 0.1) -> Rule:
+    """``w - lr g``, with no state."""
 
-    def __init__(self, lr: float = 0.05, mu: float = 0.9) -> None:
-        self.lr, self.mu = lr, mu
+    def update(param: np.ndarray, grad: np.ndarray, state: dict) -> tuple[np.ndarray, dict]:
+        return np.asarray(param, dtype=np.float64) - lr * np.asarray(grad), state
 
-    def init(self, param: np.ndarray) -> dict[str, np.ndarray]:
-        """Zero velocity."""
-        return {"v": np.zeros(np.shape(param))}
+    return (lambda param: {}), update
 
-    def update(self, param: np.ndarray, grad: np.ndarray, state: dict) -> tuple[np.ndarray, dict]:
-        """Return ``(param + v, {"v": v})``."""
-        v = self.mu * state["v"] - self.lr * np.asarray(grad)
+
+def momentum(lr: float = 0.05, mu: float = 0.9) -> Rule:
+    """``v = mu v - lr g; w + v``, from a zero velocity."""
+
+    def update(param: np.ndarray, grad: np.ndarray, state: dict) -> tuple[np.ndarray, dict]:
+        v = mu * state["v"] - lr * np.asarray(grad)
         return np.asarray(param, dtype=np.float64) + v, {"v": v}
 
+    return (lambda param: {"v": np.zeros(np.shape(param))}), update
 
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum}
-"""The optimizers a trainer check may hand to the trainer, by name."""
+
+RULES: dict[str, Callable[..., Rule]] = {"sgd": sgd, "momentum": momentum}
+"""The update rules a trainer check may hand to the trainer, by name."""
+
+
+class ModelOptimizer:
+    """The optimizer a trainer gets: a rule of ``RULES`` that updates only its model.
+
+    It follows the optimizer protocol for the trainer's own loop, but it is bound to one
+    model and refuses any array that is not one of that model's parameters, so it is no
+    optimizer a submission could register as its own.
+    """
+
+    def __init__(self, model: LoggedModel, rule: str, kwargs: dict[str, float]) -> None:
+        self._model = model
+        self._init, self._update = RULES[rule](**kwargs)
+
+    def _check(self, param: Any) -> None:
+        params = self._model.params.values() if isinstance(self._model.params, dict) else ()
+        value = np.asarray(param)
+        if not any(np.shape(p) == value.shape and np.array_equal(p, value) for p in params):
+            raise ValueError("gradekit's trainer optimizer updates only the model's parameters")
+
+    def init(self, param: np.ndarray) -> dict:
+        """The rule's first state for one of the model's parameters."""
+        self._check(param)
+        return self._init(param)
+
+    def update(self, param: np.ndarray, grad: np.ndarray, state: dict) -> tuple[np.ndarray, dict]:
+        """One step of the rule on one of the model's parameters."""
+        self._check(param)
+        return self._update(param, grad, state)
 
 
 class LoggedModel:

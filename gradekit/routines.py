@@ -308,7 +308,7 @@ def train_run(
     """
     data = {k: v.copy() for k, v in regression.dataset().items()}
     model = regression.LoggedModel(regression.initial_params(seed=int(seed)), data, script)
-    opt = regression.OPTIMIZERS[optimizer](**optimizer_kwargs)
+    opt = regression.ModelOptimizer(model, optimizer, optimizer_kwargs)
     history = trainer.fit(model, opt, data, np.random.default_rng(int(seed)))
     steps = [e for e in model.log if e["backward"] and not e["val"]]
     vals = [e for e in model.log if e["val"]]

@@ -544,7 +544,7 @@ def _train(trainer: Any, script: Any = None, optimizer: str = "sgd"):
 
     data = {k: v.copy() for k, v in regression.dataset().items()}
     model = regression.LoggedModel(regression.initial_params(seed=3), data, script)
-    opt = regression.OPTIMIZERS[optimizer](lr=0.05)
+    opt = regression.ModelOptimizer(model, optimizer, {"lr": 0.05})
     history = trainer.fit(model, opt, data, np.random.default_rng(4))
     return model, history
 

@@ -90,11 +90,11 @@ def _params_at(stack: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
     return {k: stack[k][i] for k in NAMES}
 
 
-def _optimizer(options: TrainingOptions) -> Any:
+def _rule(options: TrainingOptions) -> regression.Rule:
     kwargs = {"lr": options.lr}
     if options.optimizer == "momentum":
         kwargs["mu"] = options.mu
-    return regression.OPTIMIZERS[options.optimizer](**kwargs)
+    return regression.RULES[options.optimizer](**kwargs)
 
 
 def _valid_stack(value: Any, start: dict[str, np.ndarray]) -> bool:
@@ -168,19 +168,19 @@ def analyse(
         and not np.array_equal(seen[0], np.arange(len(seen[0])))
         and (len(seen) == 1 or any(not np.array_equal(o, seen[0]) for o in seen[1:]))
     )
-    opt = _optimizer(options)
+    init, update = _rule(options)
     p0 = _params_at(first, 0)
     if not all(np.array_equal(p0[k], start[k]) for k in NAMES):
         return "training did not start from the model's initial parameters"
     if len(first["W1"]) > 1 and len(sizes):
         batch_rows = rows[: sizes[0]]
         g = regression.grads(p0, data["x"][batch_rows], data["t"][batch_rows])
-        want = _flat({k: opt.update(p0[k], g[k], opt.init(p0[k]))[0] - p0[k] for k in NAMES})
+        want = _flat({k: update(p0[k], g[k], init(p0[k]))[0] - p0[k] for k in NAMES})
         got = _flat(_params_at(first, 1)) - _flat(p0)
         denom = float(want @ want)
         run.scale = float(got @ want) / denom if denom > 0 else float("nan")
         run.residual = float(np.linalg.norm(got - run.scale * want) / np.sqrt(denom))
-    run.replay = _replay(rows, offsets, step_epoch, snaps, start, data, opt, run.epochs)
+    run.replay = _replay(rows, offsets, step_epoch, snaps, start, data, (init, update), run.epochs)
     script = meta.get("script")
     if script is not None:
         run.val = np.array([script[min(e, len(script) - 1)] for e in range(run.epochs)])
@@ -219,10 +219,11 @@ def analyse(
     return run
 
 
-def _replay(rows, offsets, step_epoch, snaps, start, data, opt, epochs) -> str:
+def _replay(rows, offsets, step_epoch, snaps, start, data, rule, epochs) -> str:
     """Rerun every logged step with trusted code; say where it departs from the log."""
+    init, update = rule
     p = {k: v.copy() for k, v in start.items()}
-    state = {k: opt.init(v) for k, v in p.items()}
+    state = {k: init(v) for k, v in p.items()}
     with np.errstate(all="ignore"):
         for e in range(epochs):
             for s in np.flatnonzero(step_epoch == e):
@@ -231,7 +232,7 @@ def _replay(rows, offsets, step_epoch, snaps, start, data, opt, epochs) -> str:
                     return f"epoch {e + 1}: a batch holds rows that are not training examples"
                 g = regression.grads(p, data["x"][r], data["t"][r])
                 for k in NAMES:
-                    p[k], state[k] = opt.update(p[k], g[k], state[k])
+                    p[k], state[k] = update(p[k], g[k], state[k])
             want, got = _flat(p), _flat(_params_at(snaps, e))
             scale = max(float(np.max(np.abs(want))), 1.0)
             if not np.all(np.isfinite(want)) or np.max(np.abs(got - want)) > 1e-7 * scale:

@@ -6,7 +6,9 @@ gradekit from the wheel in the zip), ``run_autograder`` (run once per submission
 of the gradekit that built the bundle, and the assignment's folder (its spec, hidden checks
 included; not its examples, which may hold a solution). ``run_autograder`` calls
 ``gradekit gradescope run``, which grades ``<root>/submission`` through the same worker and
-limits as ``gradekit grade`` and writes ``<root>/results/results.json``. The root is
+limits as ``gradekit grade`` and writes ``<root>/results/results.json``. Built with a
+course secret, the zip also holds it as ``course-secret``, which ``run_autograder`` passes
+to ``gradekit gradescope run --secret-file`` to salt the hidden checks' seeds. The root is
 ``/autograder`` unless ``GRADEKIT_AUTOGRADER_ROOT`` says otherwise; ``GRADEKIT_BIN`` names
 the gradekit to call instead of the one setup.sh installed (both for testing a bundle
 outside Gradescope).
@@ -15,20 +17,18 @@ outside Gradescope).
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import json
 import os
 import time
 import zipfile
-from importlib import metadata
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from ..errors import GradekitError
+from ..kit.wheel import build_wheel
+from ..sandbox.intake import is_folder
 
 ROOT_ENV = "GRADEKIT_AUTOGRADER_ROOT"
 """Overrides ``/autograder``, the root Gradescope's harness uses."""
@@ -38,6 +38,8 @@ VENV = "/opt/gradekit"
 """Where setup.sh installs gradekit on the autograder image."""
 PACKAGES = ("gradekit", "gradekit_reference", "gradekit_assignments")
 """The import packages of the gradekit distribution, all of which go into the wheel."""
+SECRET_FILE = "course-secret"
+"""The bundle's copy of the course secret, at its root (``/autograder/source``)."""
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -71,65 +73,8 @@ RUN_AUTOGRADER = """\
 set -uo pipefail
 ROOT="${{{root_env}:-/autograder}}"
 GRADEKIT="${{{bin_env}:-{venv}/bin/gradekit}}"
-exec "$GRADEKIT" gradescope run "$ROOT/source/assignment" --root "$ROOT"
+exec "$GRADEKIT" gradescope run "$ROOT/source/assignment" --root "$ROOT"{secret_option}
 """
-
-
-# ------------------------------------------------------------------ the wheel
-def _record_line(name: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{name},sha256={digest},{len(data)}"
-
-
-def _package_files(package: str) -> list[tuple[str, Path]]:
-    """Every file of an import package (no caches), as (name in the wheel, path)."""
-    root = Path(str(files(package)))
-    found = []
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if path.is_file() and "__pycache__" not in rel.parts and path.suffix != ".pyc":
-            found.append((f"{package}/{rel.as_posix()}", path))
-    return found
-
-
-def build_wheel(folder: Path) -> Path:
-    """A pure-Python wheel of the gradekit that is running, written to ``folder``.
-
-    Built from the installed packages, so it works from a checkout (editable install) and
-    from an installed wheel alike; its metadata and entry points are the distribution's.
-    """
-    dist = metadata.distribution("gradekit")
-    version = dist.version
-    info = f"gradekit-{version}.dist-info"
-    meta = [
-        "Metadata-Version: 2.1",
-        "Name: gradekit",
-        f"Version: {version}",
-        f"Summary: {dist.metadata.get('Summary', '')}",
-        f"Requires-Python: {dist.metadata.get('Requires-Python', '>=3.11')}",
-        *(f"Requires-Dist: {r}" for r in dist.requires or [] if "extra ==" not in r),
-    ]
-    extra = {
-        f"{info}/METADATA": "\n".join(meta) + "\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: gradekit\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n",
-        f"{info}/entry_points.txt": dist.read_text("entry_points.txt") or "",
-        f"{info}/top_level.txt": "\n".join(PACKAGES) + "\n",
-    }
-    wheel = folder / f"gradekit-{version}-py3-none-any.whl"
-    record = []
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
-        for package in PACKAGES:
-            for name, path in _package_files(package):
-                data = path.read_bytes()
-                zf.writestr(name, data)
-                record.append(_record_line(name, data))
-        for name, text in extra.items():
-            zf.writestr(name, text)
-            record.append(_record_line(name, text.encode()))
-        record.append(f"{info}/RECORD,,")
-        zf.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
-    return wheel
 
 
 # ------------------------------------------------------------------ the bundle
@@ -140,8 +85,21 @@ def _add_executable(zf: zipfile.ZipFile, name: str, text: str) -> None:
     zf.writestr(entry, text)
 
 
-def build_bundle(assignment: str | Path, output: Path, wheel: Path | None = None) -> Path:
-    """Write the autograder zip for ``assignment`` (a bundled name or a folder)."""
+def _add_secret(zf: zipfile.ZipFile, secret: str) -> None:
+    """Store the course secret, readable by its owner only (root on Gradescope)."""
+    entry = zipfile.ZipInfo(SECRET_FILE, date_time=time.localtime()[:6])
+    entry.external_attr = 0o100600 << 16
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(entry, secret + "\n")
+
+
+def build_bundle(
+    assignment: str | Path, output: Path, wheel: Path | None = None, secret: str | None = None
+) -> Path:
+    """Write the autograder zip for ``assignment`` (a bundled name or a folder).
+
+    With a course ``secret``, the zip carries it and ``run_autograder`` grades with it.
+    """
     import tempfile
 
     from ..assignments import load_assignment
@@ -149,17 +107,22 @@ def build_bundle(assignment: str | Path, output: Path, wheel: Path | None = None
     loaded = load_assignment(assignment)
     with tempfile.TemporaryDirectory() as tmp:
         if wheel is None:
-            wheel = build_wheel(Path(tmp))
+            wheel = build_wheel(Path(tmp), PACKAGES)
         elif not (wheel.is_file() and wheel.name.endswith(".whl")):
             raise GradekitError(f"{wheel}: not a wheel file")
         output.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as zf:
             _add_executable(zf, "setup.sh", SETUP_SH.format(venv=VENV, wheel=wheel.name))
+            option = f' --secret-file "$ROOT/source/{SECRET_FILE}"' if secret else ""
             _add_executable(
                 zf,
                 "run_autograder",
-                RUN_AUTOGRADER.format(root_env=ROOT_ENV, bin_env=BIN_ENV, venv=VENV),
+                RUN_AUTOGRADER.format(
+                    root_env=ROOT_ENV, bin_env=BIN_ENV, venv=VENV, secret_option=option
+                ),
             )
+            if secret:
+                _add_secret(zf, secret)
             zf.write(wheel, wheel.name)
             for path in sorted(loaded.folder.rglob("*")):
                 rel = path.relative_to(loaded.folder)
@@ -174,19 +137,36 @@ def build_bundle(assignment: str | Path, output: Path, wheel: Path | None = None
 
 
 # ------------------------------------------------------------------ grading one submission
+def _lexists(path: Path) -> bool:
+    """Whether ``path`` is there, a dangling link included (the link is not followed)."""
+    return path.is_symlink() or path.exists()
+
+
+def _candidate(path: Path) -> bool:
+    """A ``.py`` file or a package folder, or a link or special file in the place of one.
+
+    Nothing is followed: a link (named ``x.py``, or with no suffix, as a package would be)
+    is found as it is, for the grader to refuse with its reason.
+    """
+    if path.name.startswith((".", "_")):
+        return False
+    if path.is_symlink():
+        return path.suffix in (".py", "")
+    if is_folder(path):
+        return _lexists(path / "__init__.py")
+    return path.suffix == ".py"
+
+
 def find_submission(folder: Path) -> Path:
     """The submission Gradescope put in ``folder``: a package, or its one ``.py`` file or
-    package folder."""
+    package folder. Links are never followed (see ``sandbox.intake``)."""
+    if folder.is_symlink():
+        return folder
     if not folder.is_dir():
         raise GradekitError(f"{folder}: no submission folder")
-    if (folder / "__init__.py").is_file():
+    if _lexists(folder / "__init__.py"):
         return folder
-    found = sorted(
-        p
-        for p in folder.iterdir()
-        if not p.name.startswith((".", "_"))
-        and ((p.is_file() and p.suffix == ".py") or (p / "__init__.py").is_file())
-    )
+    found = sorted(p for p in folder.iterdir() if _candidate(p))
     if len(found) != 1:
         names = ", ".join(p.name for p in found) or "nothing"
         raise GradekitError(f"{folder}: upload one .py file or one package folder; found {names}")
@@ -200,11 +180,12 @@ def _write(results: Path, payload: dict[str, Any]) -> None:
     tmp.replace(results)
 
 
-def run_submission(assignment: str | Path, root: Path) -> dict[str, Any]:
+def run_submission(assignment: str | Path, root: Path, secret: str | None = None) -> dict[str, Any]:
     """Grade ``root/submission``, write ``root/results/results.json``, return what was written.
 
-    Whatever goes wrong, a results.json is written: a submission that cannot be found gets
-    score 0 and a message, as Gradescope shows nothing without the file.
+    Whatever goes wrong, a results.json is written: a submission that cannot be found, or
+    that is refused (a link, a special file), gets score 0 and a message, as Gradescope
+    shows nothing without the file.
     """
     from ..assignments import load_assignment
     from ..grading import Grader
@@ -212,7 +193,8 @@ def run_submission(assignment: str | Path, root: Path) -> dict[str, Any]:
 
     start = time.perf_counter()
     results = root / "results" / "results.json"
-    grader = Grader(load_assignment(assignment))  # a bad spec is the instructor's error
+    # A bad spec is the instructor's error: it stops here, before any results.json.
+    grader = Grader(load_assignment(assignment), secret=secret)
     try:
         submission = find_submission(root / "submission")
     except GradekitError as exc:
@@ -227,16 +209,27 @@ def run_submission(assignment: str | Path, root: Path) -> dict[str, Any]:
 # ------------------------------------------------------------------ the command line
 def _build(args: argparse.Namespace, console: Console) -> int:
     """``gradekit gradescope build``."""
+    from ..assignments import load_assignment
+    from ..secret import course_secret, notice_public_seeds
+
     wheel = Path(args.wheel) if args.wheel else None
-    out = build_bundle(args.assignment, Path(args.output), wheel)
+    secret = course_secret(args.secret_file)
+    loaded = load_assignment(args.assignment)
+    out = build_bundle(args.assignment, Path(args.output), wheel, secret)
+    notice_public_seeds([loaded], secret)
     console.print(f"wrote {out}: upload it as the assignment's autograder on Gradescope")
     return 0
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
     """``gradekit gradescope run``: what run_autograder calls."""
+    from ..assignments import load_assignment
+    from ..secret import course_secret, notice_public_seeds
+
     root = Path(args.root or os.environ.get(ROOT_ENV) or "/autograder")
-    payload = run_submission(args.assignment, root)
+    secret = course_secret(args.secret_file)
+    notice_public_seeds([load_assignment(args.assignment)], secret)
+    payload = run_submission(args.assignment, root, secret)
     total = sum(t["max_score"] for t in payload["tests"])
     console.print(f"score {payload['score']:g}/{total:g}; wrote {root / 'results/results.json'}")
     return 0
@@ -250,8 +243,18 @@ def add_parser(sub: Any) -> None:
     b.add_argument("assignment", help="a bundled assignment's name or an assignment folder")
     b.add_argument("-o", "--output", default="autograder.zip", help="the zip to write")
     b.add_argument("--wheel", metavar="FILE", help="bundle this gradekit wheel instead")
+    b.add_argument(
+        "--secret-file",
+        metavar="FILE",
+        help="bundle this course secret for hidden checks' seeds (default: $GRADEKIT_SECRET)",
+    )
     b.set_defaults(run=_build)
     r = inner.add_parser("run", help="grade <root>/submission into <root>/results/results.json")
     r.add_argument("assignment", help="the assignment folder (in the bundle: source/assignment)")
     r.add_argument("--root", help=f"the autograder root (default: ${ROOT_ENV} or /autograder)")
+    r.add_argument(
+        "--secret-file",
+        metavar="FILE",
+        help="the course secret for hidden checks' seeds (default: $GRADEKIT_SECRET)",
+    )
     r.set_defaults(run=_run)

@@ -1,8 +1,10 @@
-"""``gradekit init ASSIGNMENT [DIR]``: a starter kit where plain ``pytest`` self-checks.
+"""``gradekit init ASSIGNMENT [DIR]``: a starter folder where plain ``pytest`` self-checks.
 
-The kit holds the assignment's starter files (``submission.py``: the template), a short
-README for the student, and a ``pytest.ini`` that switches on gradekit's pytest plugin
-for this assignment. Existing files are never overwritten.
+The folder holds the assignment's starter files (``submission.py``: the template), a
+short README, and a ``pytest.ini`` that switches on gradekit's pytest plugin for this
+assignment. It judges against the installed reference, so it is for instructors trying an
+assignment out; the kit students get, which holds no answer, is ``gradekit kit``.
+Existing files are never overwritten.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rich.console import Console
 
 from ..assignments import Assignment, bundled_assignments, load_assignment
 from ..errors import GradekitError
+from ..kit.build import READING
 
 SUBMISSION = "submission.py"
 
@@ -43,14 +46,7 @@ README = """\
 {commands}
 ```
 
-A fresh kit fails every item with "not implemented yet" and the TODO it reached. A
-failure shows what is wrong and where: the worst entry, the value received from your code
-and the one expected, the relative error against its tolerance and, when the mistake is
-a known one, the misconception behind it. When your code raises, you see your own
-traceback.
-
-Relative errors: about 1e-7 or less is a healthy gradient in float64; about 1e-2 is a
-wrong one.
+{reading}
 
 ## What counts
 
@@ -68,8 +64,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add ``gradekit init`` to the command line's subparsers."""
     p = sub.add_parser(
         "init",
-        help="write a starter kit for an assignment: the template, a README and pytest.ini",
-        description="Write a starter folder in which plain `pytest` runs the public checks.",
+        help="write a starter folder to try an assignment out (students get `gradekit kit`)",
+        description=(
+            "Write a starter folder in which plain `pytest` runs the public checks against"
+            " the installed reference: for instructors trying an assignment out. A kit for"
+            " students, which holds no reference and no hidden check, is `gradekit kit`."
+        ),
     )
     p.add_argument(
         "assignment", help=f"a bundled name ({', '.join(bundled_assignments())}) or a folder"
@@ -128,6 +128,7 @@ def kit_files(assignment: Assignment, target: Path, requested: str) -> dict[Path
         name=assignment.name,
         example=example,
         components="\n".join(f"- `{c}`" for c in public),
+        reading=READING.strip(),
     ).encode()
     return files
 

@@ -1,9 +1,11 @@
 """How a worker is confined: bubblewrap where it works, else plain resource limits.
 
 Both backends give every worker rlimits (memory, CPU time, file size, open files), a
-scrubbed environment, a private temporary folder and a process cap. bubblewrap adds no
-network, a read-only root, and hides the reference, the bundled assignments, the
-grader's working folder and the other submissions. See docs/sandbox.md.
+scrubbed environment, a private temporary folder and a process cap. Under both, the worker's
+interpreter imports only the standard library, numpy, pluggy and gradekit's contract
+(``view``). bubblewrap adds no network and a read-only root holding nothing else: not the
+reference, the bundled assignments, the grader's working folder or other submissions.
+See docs/sandbox.md.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from functools import cache
 from pathlib import Path
 
 from ..errors import GradekitError
+from .view import library_roots
 
 BACKENDS = ("bwrap", "rlimits")
 
@@ -103,14 +106,24 @@ def rlimits(
     return apply
 
 
+def python_executable() -> Path:
+    """The real interpreter behind ``sys.executable``: a worker runs it without a venv."""
+    return Path(sys.executable).resolve()
+
+
 def _python_roots() -> list[Path]:
-    """The folders the worker's Python needs: the interpreter, the stdlib, site-packages."""
-    keys = ("stdlib", "platstdlib", "purelib", "platlib")
-    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent}
-    roots |= {Path(p) for p in sysconfig.get_paths().values() if p} | {
-        Path(sysconfig.get_path(k)) for k in keys
-    }
+    """The folders the worker's interpreter needs: its install and standard library."""
+    roots = {Path(sys.base_prefix), python_executable().parent}
+    roots |= {Path(sysconfig.get_path(k)) for k in ("stdlib", "platstdlib")}
     return sorted(r.resolve() for r in roots if r.exists())
+
+
+def _site_folders() -> list[Path]:
+    """Every site-packages folder of this Python, the venv's and the base install's."""
+    base = {"base": sys.base_prefix, "platbase": sys.base_prefix}
+    found = {Path(sysconfig.get_path(k)) for k in ("purelib", "platlib")}
+    found |= {Path(sysconfig.get_path(k, vars=base)) for k in ("purelib", "platlib")}
+    return sorted(p.resolve() for p in found if p.exists())
 
 
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
@@ -137,20 +150,20 @@ def _outermost(paths: list[Path]) -> list[Path]:
     return kept
 
 
-def bwrap_prefix(home: Path, submission: Path, hidden: list[Path], plans: Path) -> list[str]:
+def bwrap_prefix(
+    home: Path, submission: Path, hidden: list[Path], plans: Path, view: Path
+) -> list[str]:
     """The bubblewrap command line that confines a worker.
 
     The worker's root is empty but for what it needs, all read-only: the system's
-    programs and libraries, the Python install, gradekit itself, the submission (at
-    ``inside``) and the folder of plans; ``home`` (its private folder) is the only
-    writable place. No /var, /run, /home or /etc: no sockets to connect to, no other files
-    to read. ``hidden`` folders (the reference, the assignments) that lie inside a mounted
-    folder, as in an installed site-packages, are covered by empty tmpfs mounts. The
-    worker runs as pid 1 of its own pid namespace with an empty /proc, so it sees no other
-    process.
+    programs and libraries, the Python install's interpreter and standard library, numpy
+    and pluggy, the worker's ``view`` of gradekit, the submission (at ``inside``) and the
+    folder of plans; ``home`` (its private folder) is the only writable place. No /var,
+    /run, /home or /etc: no sockets to connect to, no other files to read. Every
+    site-packages folder and ``hidden`` folder (the reference, the assignments) that lies
+    inside a mounted folder is covered by an empty tmpfs. The worker runs as pid 1 of its
+    own pid namespace with an empty /proc, so it sees no other process.
     """
-    import gradekit
-
     args = [shutil.which("bwrap") or "bwrap", *NAMESPACES]
     for name in SYSTEM:
         path = Path(name)
@@ -159,16 +172,19 @@ def bwrap_prefix(home: Path, submission: Path, hidden: list[Path], plans: Path) 
         elif path.is_dir():
             args += ["--ro-bind", name, name]
     args += [a for name in LOADER if Path(name).exists() for a in ("--ro-bind", name, name)]
-    visible = _outermost([*_python_roots(), Path(gradekit.__file__).resolve().parent])
+    visible = _outermost(_python_roots())
     for path in visible:
         if not any(path.is_relative_to(s) for s in SYSTEM):
             args += ["--ro-bind", str(path), str(path)]
     mounted = [*visible, *(Path(name) for name in SYSTEM)]
-    secret = [p.resolve() for p in hidden if p.exists()]
+    secret = [*_site_folders(), *(p.resolve() for p in hidden if p.exists())]
     # Only what lies inside a mounted folder needs covering; a hidden folder that merely
     # contains one (the grader's folder holding its venv) is never mounted at all.
     for path in _outermost([p for p in secret if any(p.is_relative_to(m) for m in mounted)]):
         args += ["--tmpfs", str(path)]
+    for path in library_roots():  # after the covers: numpy may live in a covered folder
+        args += ["--ro-bind", str(path), str(path)]
+    args += ["--ro-bind", str(view), str(view)]
     args += ["--ro-bind", str(submission), str(inside(submission))]
     args += ["--ro-bind", str(plans), str(plans)]
     args += ["--bind", str(home), str(home), "--chdir", str(home)]
@@ -198,11 +214,16 @@ class ProcessCap:
                         (root / "cgroup.subtree_control").write_text("+pids")
                 path = root / name
                 path.mkdir()
-                (path / "pids.max").write_text(str(limit))
-                self.path = path
-                return
             except OSError:
                 continue
+            try:
+                (path / "pids.max").write_text(str(limit))
+            except OSError:  # a pids hierarchy without the controller's files
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+                continue
+            self.path = path
+            return
 
     def enter(self) -> None:
         """Move the calling process (the worker, before it execs) into the cgroup."""

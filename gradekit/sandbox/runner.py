@@ -16,7 +16,6 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,10 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .backends import ProcessCap, bwrap_prefix, choose, inside, rlimits
+from ..errors import SubmissionError
+from .backends import ProcessCap, bwrap_prefix, choose, inside, python_executable, rlimits
+from .catalog import plain, validate_catalog
+from .intake import refusal
 from .plan import Factory, Outcome, Plan, execute
 from .transport import TransportError, read_outcome, write_plan
+from .view import BOOT, build_view
 
+_OUTPUT_MARK = "; its last output: "
+"""Where ``_start`` appends the worker's printed output to a load error."""
 EXHAUSTED = ("MemoryError", "RecursionError")
 """Exceptions after which a worker's process is spent: it is restarted for the next check."""
 _KEEP_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "SYSTEMROOT")
@@ -131,11 +136,12 @@ class WorkerSession:
         backend: str | None = None,
         hidden: tuple[Path, ...] = (),
     ) -> None:
+        self.load_error: str | None = refusal(Path(submission))
+        """Why the submission cannot be graded (a link, a special file; or it did not load)."""
         self.submission = Path(submission).resolve()
         self.limits = limits or Limits()
         self.backend = choose(backend)
         self.hidden = hidden
-        self.load_error: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._root: Path | None = None
         """The session's temporary folder: ``home`` (the worker's) and ``plans`` (ours)."""
@@ -182,16 +188,23 @@ class WorkerSession:
             os.close(f)
         self._proc = None
 
+    @property
+    def _view(self) -> Path:
+        """The worker's import folder (see ``view``): read-only for a confined worker."""
+        assert self._root is not None
+        return self._root / "lib"
+
     def _command(self, fds: tuple[int, int]) -> list[str]:
-        # -I ignores PYTHON* variables, so -B itself keeps .pyc files out of the submission.
+        # -I ignores PYTHON* variables, so -B itself keeps .pyc files out of the submission;
+        # -S leaves every site-packages folder off the path: the view is all it imports.
         submission = self.submission if self.backend != "bwrap" else inside(self.submission)
-        python = [sys.executable, "-I", "-B", "-m", "gradekit.sandbox.worker", str(submission)]
-        python += [str(fd) for fd in fds]
+        python = [str(python_executable()), "-I", "-S", "-B", "-c", BOOT, str(self._view)]
+        python += [str(submission), *(str(fd) for fd in fds)]
         if self.backend != "bwrap":
             return python
         hidden = [*self.hidden, Path.cwd(), self.submission.parent]
         env = [a for k, v in _scrubbed_env(self._home).items() for a in ("--setenv", k, v)]
-        prefix = bwrap_prefix(self._home, self.submission, hidden, self._plans)
+        prefix = bwrap_prefix(self._home, self.submission, hidden, self._plans, self._view)
         return [*prefix, "--clearenv", *env, *python]
 
     def _start(self) -> None:
@@ -199,6 +212,7 @@ class WorkerSession:
             self._root = Path(tempfile.mkdtemp(prefix="gradekit-worker-"))
             self._home.mkdir()
             self._plans.mkdir()
+            build_view(self._view)
         to_worker_r, self._in = os.pipe()
         self._out, from_worker_w = os.pipe()
         limits = self.limits
@@ -256,12 +270,49 @@ class WorkerSession:
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
             return json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # a deeply nested line is garbage too
             return None
 
     def _output_tail(self) -> str:
         tail = self._output.tail() if self._output else ""
         return f"; its last output: {tail}" if tail else ""
+
+    def catalog(self) -> list[dict[str, Any]]:
+        """What the submission registers, as its worker describes it, checked here.
+
+        Each entry has ``kind``, ``name``, ``summary`` and the protocol methods that are
+        ``missing`` or still raise the template's ``todo``. A submission that does not
+        load, or a worker that dies, hangs or answers garbage, raises a one-line
+        SubmissionError that never shows what the worker printed.
+        """
+        reply = self._catalog_reply()
+        try:
+            return validate_catalog(reply)
+        except ValueError as exc:
+            self._stop()
+            raise self._failure(f"the worker's catalog is malformed: {exc}") from None
+
+    def _catalog_reply(self) -> Any:
+        """The worker's answer to the catalog order, within ``startup`` + ``call``."""
+        if self._proc is None and self.load_error is None:
+            self._start()
+        if self.load_error is not None:
+            raise self._failure(self.load_error.split(_OUTPUT_MARK)[0])
+        message: Any = None
+        if self._order(json.dumps({"catalog": True})):
+            message = self._read_message(time.monotonic() + self.limits.call)
+        if isinstance(message, dict) and set(message) == {"catalog"}:
+            return message["catalog"]
+        self._stop()
+        if message == "timeout":
+            raise self._failure(f"listing its components took over {self.limits.call:g} s")
+        if message is None:
+            raise self._failure("the worker died or sent an unreadable answer while listing")
+        raise self._failure("the worker answered the catalog order with garbage")
+
+    def _failure(self, problem: str) -> SubmissionError:
+        """A one-line error about this submission, safe to print."""
+        return SubmissionError(str(self.submission), plain(problem, 500))
 
     def run(self, plan: Plan, timeout: float | None = None) -> Outcome:
         """Run ``plan`` in the worker within ``timeout`` (default: the per-call limit)."""

@@ -1,24 +1,31 @@
 """The worker process: imports one submission and runs the plans the parent sends.
 
-Started as ``python -m gradekit.sandbox.worker SUBMISSION FD_IN FD_OUT``. The control
-pipe carries only folder names and acknowledgements. Plans are files in a folder the
-parent writes (read-only under bubblewrap); results are files in a folder of the
-worker's. Nothing the worker says is trusted: the parent validates every result.
+Started with only the standard library, numpy, pluggy and gradekit's contract on its
+path (see ``view``), with the arguments ``SUBMISSION FD_IN FD_OUT``. The control
+pipe carries only folder names and acknowledgements, and the submission's catalog when the
+parent asks for it (``{"catalog": true}``). Plans are files in a folder the parent writes
+(read-only under bubblewrap); results are files in a folder of the worker's. Nothing the
+worker says is trusted: the parent validates every result.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
 
 import gradekit
 
+from ..components import KINDS
 from ..errors import SubmissionError
 from ..plugins import load_catalog
+from ..registry import Entry
 from .plan import execute
 from .transport import read_plan, write_outcome
 
@@ -27,6 +34,51 @@ _HIDE = (str(Path(gradekit.__file__).parent), str(Path(np.__file__).parent))
 
 class MissingComponent(LookupError):
     """The submission registers no component of that kind and name."""
+
+
+def _definition(source: str) -> ast.AST | None:
+    """The first statement of a method's source, however deep the method was indented."""
+    for text in (textwrap.dedent(source), "if 1:\n" + source):  # a flush-left docstring line
+        try:
+            body = ast.parse(text).body
+        except SyntaxError:
+            continue
+        node = body[0] if body else None
+        return node.body[0] if isinstance(node, ast.If) else node
+    return None
+
+
+def still_todo(method: object) -> bool:
+    """Whether ``method`` is still the template's TODO, read from its source, never called:
+    a body of an optional docstring and ``raise NotImplementedError(...)`` only."""
+    try:
+        node = _definition(inspect.getsource(method))  # type: ignore[arg-type]
+    except Exception:  # no source (a builtin, exec'd code) or a hostile object: not a TODO
+        return False
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    body = node.body
+    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:] if isinstance(body[0].value.value, str) else body
+    if len(body) != 1 or not isinstance(body[0], ast.Raise):
+        return False
+    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+
+
+def describe(entry: Entry) -> dict[str, object]:
+    """One component as plain data for the parent: kind, name, summary, and the protocol
+    methods it lacks or that still raise the template's TODO."""
+    missing = entry.missing_methods()
+    methods = KINDS[entry.kind].methods if inspect.isclass(entry.factory) else []
+    todo = [m for m in methods if m not in missing and still_todo(getattr(entry.factory, m))]
+    return {
+        "kind": entry.kind,
+        "name": entry.name,
+        "summary": entry.summary,
+        "missing": missing,
+        "todo": todo,
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -55,6 +107,9 @@ def main(argv: list[str]) -> int:
     say({"ready": True})
     for line in control_in:
         order = json.loads(line)
+        if order.get("catalog") is True:
+            say({"catalog": [describe(entry) for entry in catalog]})
+            continue
         ops, arrays = read_plan(Path(order["plan"]))
         out = Path(order["out"])
         out.mkdir()

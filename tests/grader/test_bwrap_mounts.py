@@ -30,16 +30,20 @@ def test_hidden_data_inside_an_installed_python_is_covered(tmp_path, monkeypatch
     """A non-editable install puts the reference in site-packages, inside the grader's
     folder: that folder is hidden too, yet the reference must still get its own cover."""
     grader_folder = tmp_path / "course"
-    site = grader_folder / ".venv" / "lib" / "site-packages"
-    reference = site / "gradekit_reference"
-    for folder in (reference, tmp_path / "home", tmp_path / "plans"):
+    reference = grader_folder / ".venv" / "share" / "gradekit_reference"
+    for folder in (reference, tmp_path / "home", tmp_path / "plans", tmp_path / "lib"):
         folder.mkdir(parents=True)
     submission = tmp_path / "class" / "alice.py"
     submission.parent.mkdir()
     submission.write_text("")
     monkeypatch.setattr(backends, "_python_roots", lambda: [grader_folder / ".venv"])
+    monkeypatch.setattr(backends, "_site_folders", lambda: [])
     args = backends.bwrap_prefix(
-        tmp_path / "home", submission, [grader_folder, reference], tmp_path / "plans"
+        tmp_path / "home",
+        submission,
+        [grader_folder, reference],
+        tmp_path / "plans",
+        tmp_path / "lib",
     )
     got = mounts(args)
     assert str(grader_folder / ".venv") in got["--ro-bind"]
@@ -47,8 +51,32 @@ def test_hidden_data_inside_an_installed_python_is_covered(tmp_path, monkeypatch
     assert str(grader_folder) not in got["--ro-bind"]
     assert "/" not in got["--ro-bind"], "the whole root must never be mounted"
     assert str(backends.inside(submission)) in got["--ro-bind"]
+    assert str(tmp_path / "lib") in got["--ro-bind"]
     assert got["--bind"] == [str(tmp_path / "home")]
     assert Path(got["--ro-bind"][-1]) == tmp_path / "plans"
+
+
+def test_site_packages_inside_a_mounted_python_are_covered(tmp_path, monkeypatch):
+    """Python installed in one folder holds its site-packages (gradekit, the reference):
+    the interpreter's folder is mounted, every site-packages inside it covered, and only
+    numpy and pluggy bound back on top of the cover."""
+    python = tmp_path / "python"
+    site = python / "lib" / "python3.11" / "site-packages"
+    numpy = site / "numpy"
+    for folder in (numpy, site / "gradekit_reference", tmp_path / "home", tmp_path / "plans"):
+        folder.mkdir(parents=True)
+    submission = tmp_path / "alice.py"
+    submission.write_text("")
+    monkeypatch.setattr(backends, "_python_roots", lambda: [python])
+    monkeypatch.setattr(backends, "_site_folders", lambda: [site])
+    monkeypatch.setattr(backends, "library_roots", lambda: (numpy,))
+    args = backends.bwrap_prefix(
+        tmp_path / "home", submission, [], tmp_path / "plans", tmp_path / "lib"
+    )
+    got = mounts(args)
+    assert str(site) in got["--tmpfs"]
+    assert str(numpy) in got["--ro-bind"]
+    assert args.index(str(numpy)) > args.index(str(site)), "numpy is bound after the cover"
 
 
 CONTAINER = [

@@ -95,6 +95,7 @@ ATTACKS: dict[str, Attack] = {
     "detect_grader": Attack(needle="LEAK:"),
     "mutate_inputs": Attack((), honest=(*HONEST, "relu.values")),
     "mutate_hidden": Attack((), honest=HONEST),
+    "import_reference": Attack(needle="registers no activations 'relu'"),
 }
 """Every backprop hostile submission, with what it must get."""
 

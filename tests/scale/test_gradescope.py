@@ -8,6 +8,8 @@ into a temporary folder.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import stat
@@ -16,12 +18,15 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gradekit.assignments import load_assignment
 from gradekit.commands.gradescope import build_bundle, find_submission
 from gradekit.errors import GradekitError
-from gradekit.grading import Grader
+from gradekit.grading import Grader, PreparedCheck
+from gradekit.sandbox.backends import bwrap_works
+from gradekit.secret import NOTICE, SECRET_ENV
 
 from .gradescope_schema import GradescopeResults
 
@@ -36,8 +41,13 @@ def bundle(tmp_path_factory) -> Path:
     return build_bundle("backprop", tmp_path_factory.mktemp("bundle") / "autograder.zip")
 
 
-def autograde(bundle: Path, root: Path, files: dict[str, str]) -> GradescopeResults:
-    """Stage ``root`` as Gradescope does (source, run_autograder, submission), run it."""
+def run_autograder(
+    bundle: Path, root: Path, files: dict[str, str], env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Stage ``root`` as Gradescope does (source, run_autograder, submission), run it.
+
+    The environment is this one without a course secret, plus ``env``.
+    """
     with zipfile.ZipFile(bundle) as zf:
         zf.extractall(root / "source")
     script = root / "run_autograder"
@@ -46,11 +56,22 @@ def autograde(bundle: Path, root: Path, files: dict[str, str]) -> GradescopeResu
     for name, text in files.items():
         (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "submission" / name).write_text(text)
-    env = {**os.environ, "GRADEKIT_AUTOGRADER_ROOT": str(root), "GRADEKIT_BIN": str(BIN)}
+    env = {
+        **{k: v for k, v in os.environ.items() if k != SECRET_ENV},
+        "GRADEKIT_AUTOGRADER_ROOT": str(root),
+        "GRADEKIT_BIN": str(BIN),
+        **(env or {}),
+    }
     done = subprocess.run(
         [str(script)], cwd=root, env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def autograde(bundle: Path, root: Path, files: dict[str, str]) -> GradescopeResults:
+    """Run the bundle on ``files`` as Gradescope would; the results.json it wrote."""
+    run_autograder(bundle, root, files)
     return GradescopeResults.model_validate_json((root / "results" / "results.json").read_text())
 
 
@@ -170,11 +191,109 @@ def test_custom_assignment_folder_is_bundled(tmp_path):
     assert bad.score < 5
 
 
-def test_command_line_builds_and_rejects_a_bad_wheel(tmp_path, capsys):
+def test_command_line_builds_and_rejects_a_bad_wheel(tmp_path, capsys, monkeypatch):
     from gradekit.cli import main
 
+    monkeypatch.delenv(SECRET_ENV, raising=False)
     out = tmp_path / "a.zip"
     assert main(["gradescope", "build", "backprop", "-o", str(out)]) == 0
     assert zipfile.is_zipfile(out)
+    assert capsys.readouterr().err.count(NOTICE) == 1  # built without a secret: said once
+    with zipfile.ZipFile(out) as zf:
+        assert "course-secret" not in zf.namelist()
+        assert "--secret-file" not in zf.read("run_autograder").decode()
     assert main(["gradescope", "build", "backprop", "--wheel", str(tmp_path / "x.txt")]) == 2
     assert "x.txt: not a wheel file" in capsys.readouterr().err
+
+
+SECRET = "a course secret for the bundle 5d1b"
+OTHER = "the shell's own secret 77e0"
+
+LEAKY = """
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+import gradekit
+
+
+def found():  # any course secret within reach: the environment, the bundle's file
+    here = Path(__file__).resolve().parents[1] / "source" / "course-secret"
+    texts = []
+    for place in (Path("/autograder/source/course-secret"), here):
+        try:
+            texts.append(place.read_text())
+        except OSError:
+            pass
+    return os.environ.get("GRADEKIT_SECRET"), texts
+
+
+class Leaky:
+    def __init__(self, **kwargs):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x, *, training=True):
+        digest = hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()[:16]
+        raise RuntimeError(f"input {digest}; found {found()}")
+
+    backward = forward
+
+
+@gradekit.hookimpl
+def gradekit_register(registry):
+    registry.activations["relu"] = Leaky
+"""
+
+
+def first_input(check: PreparedCheck) -> str:
+    """The digest of the first array a check's plan passes to ``forward``."""
+    op = next(o for o in check.plan.ops if o["op"] == "call" and o["method"] == "forward")
+    x = check.plan.arrays[op["args"][0]["array"]]
+    return hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()[:16]
+
+
+def test_a_bundle_with_a_secret_salts_hidden_checks_and_never_shows_it(
+    tmp_path, capsys, monkeypatch
+):
+    from gradekit.cli import main
+
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    (tmp_path / "secret").write_text(SECRET + "\n")
+    out = tmp_path / "a.zip"
+    argv = ["gradescope", "build", "backprop", "-o", str(out), "--secret-file"]
+    assert main([*argv, str(tmp_path / "secret")]) == 0
+    printed = capsys.readouterr()
+    assert NOTICE not in printed.err and SECRET not in printed.out + printed.err
+    with zipfile.ZipFile(out) as zf:
+        assert zf.read("course-secret").decode().strip() == SECRET
+        assert zf.getinfo("course-secret").external_attr >> 16 & 0o777 == 0o600
+        assert '--secret-file "$ROOT/source/course-secret"' in zf.read("run_autograder").decode()
+
+    done = run_autograder(out, tmp_path / "root", {"leaky.py": LEAKY}, {SECRET_ENV: OTHER})
+    written = (tmp_path / "root" / "results" / "results.json").read_text()
+    outputs = {t["name"].split(":")[0]: t["output"] for t in json.loads(written)["tests"]}
+    assignment = load_assignment("backprop")
+    public = {c.spec.id: first_input(c) for c in Grader(assignment).checks}
+    salted = {c.spec.id: first_input(c) for c in Grader(assignment, secret=SECRET).checks}
+    assert public["relu.gradient"] == salted["relu.gradient"]
+    assert f"input {public['relu.gradient']}" in outputs["relu.gradient"]
+    assert f"input {salted['relu.gradient-hidden']}" in outputs["relu.gradient-hidden"]
+    assert public["relu.gradient-hidden"] not in written
+    assert "found (None, " in outputs["relu.gradient"]  # the worker's environment is scrubbed
+    for secret in (SECRET, OTHER):
+        assert secret not in done.stdout + done.stderr
+        if bwrap_works():  # with rlimits only, a submission can read the image's files
+            assert secret not in written
+
+
+def test_a_bundle_build_with_an_unusable_secret_file_is_one_line(tmp_path, capsys):
+    from gradekit.cli import main
+
+    out = tmp_path / "a.zip"
+    argv = ["gradescope", "build", "backprop", "-o", str(out), "--secret-file"]
+    assert main([*argv, str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"gradekit: error: {tmp_path / 'nothing'}: ")
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
