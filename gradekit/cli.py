@@ -178,7 +178,7 @@ def _grade_one(
     args, console: Console, assignment, subs: list[tuple[str, Path]] | None, secret: str | None
 ) -> None:
     """Grade ``subs`` (default: the assignment's examples), print, write the outputs."""
-    from .batch import ResultCache, grade_all, parse_shard, shard
+    from .batch import grade_all, open_cache, parse_shard, shard
     from .grading import Grader
     from .report import print_report, write_csv, write_gradescope, write_json
 
@@ -193,7 +193,7 @@ def _grade_one(
     grader = Grader(
         assignment, limits=limits, backend=args.backend, figures=bool(args.html), secret=secret
     )
-    cache = ResultCache(Path(args.cache), grader) if args.cache else None
+    cache = open_cache(args.cache, grader)  # off, with a notice, where a worker could reach it
     with Progress(console=console, transient=True, disable=len(subs) < 2) as progress:
         task = progress.add_task("grading", total=len(subs))
         results = grade_all(
@@ -280,9 +280,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--cache",
         default=".gradekit-cache",
         metavar="DIR",
-        help="reuse results of unchanged submissions (default: .gradekit-cache)",
+        help="reuse results of unchanged submissions (default: .gradekit-cache);"
+        " under bubblewrap only: see docs/scale.md",
     )
-    p.add_argument("--no-cache", dest="cache", action="store_const", const=None)
+    p.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_const",
+        const=None,
+        help="grade every submission, reading and writing no cache",
+    )
     p.add_argument("--shard", metavar="I/N", help="grade only the I-th of N slices of the class")
     p.add_argument(
         "--secret-file",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +24,7 @@ from .results import CaseResult, CheckResult, Figure, GradeReport, SubmissionRes
 from .sandbox.backends import choose
 from .sandbox.plan import Outcome, Plan
 from .sandbox.runner import Limits, LocalSession, WorkerSession
+from .sandbox.transport import one_line
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,18 @@ def hidden_paths(assignment: Assignment | None = None) -> tuple[Path, ...]:
     return (*hidden, assignment.folder) if assignment is not None else tuple(hidden)
 
 
+NullsFor = Callable[[str, str], list[tuple[str, Callable[..., Any]]]]
+"""The components that do nothing for ``(kind, name)``: (label, factory) pairs."""
+
+
+def reference_nulls() -> NullsFor:
+    """The reference's components that do nothing, by kind."""
+    require_reference()
+    from gradekit_reference.nulls import nulls_for
+
+    return nulls_for
+
+
 def reference_mutants() -> list[MutantInfo]:
     """The reference's catalogue of known mistakes."""
     require_reference()
@@ -110,16 +123,24 @@ def reference_mutants() -> list[MutantInfo]:
     return [MutantInfo(m.name, m.kind, m.target, m.factory, m.misconception) for m in all_mutants()]
 
 
-def credit(cases: list[Case]) -> float:
+def credit(cases: list[Case], free: Iterable[frozenset[str]] = ()) -> float:
     """The passed share of the cases' weights, in [0, 1].
 
     Self-consistency cases (inputs left alone, backward linear in dout) earn nothing when
     every comparison with the expected outcome fails: a component that returns garbage,
-    or nothing, is not partly right for leaving its inputs alone.
+    or nothing, is not partly right for leaving its inputs alone; nor is one that fails a
+    gate case (its purpose). ``free`` holds, for
+    each component that does nothing (see ``Grader.null_passes``), the cases it passes:
+    a submission that passes no more than one of them does earns nothing.
     """
     total = sum(c.weight for c in cases) or 1.0
     compared = [c for c in cases if c.compared]
     if compared and not any(c.passed for c in compared):
+        return 0.0
+    if any(c.gate and not c.passed for c in cases):
+        return 0.0
+    passed = {c.name for c in cases if c.passed}
+    if any(passed <= nothing for nothing in free):
         return 0.0
     return sum(c.weight for c in cases if c.passed) / total
 
@@ -139,10 +160,12 @@ class Grader:
         secret: str | None = None,
         checks: list[PreparedCheck] | None = None,
         mutant_outcomes: dict[tuple[str, str], Any] | None = None,
+        null_passes: dict[str, list[frozenset[str]]] | None = None,
     ) -> None:
         """Prepare every check of ``assignment`` on the reference, or take ``checks``
         already prepared (a kit's), with the mutants' stored ``mutant_outcomes`` keyed by
-        (check id, mutant name): then no reference is loaded and nothing is hidden."""
+        (check id, mutant name) and the stored ``null_passes`` by check id: then no
+        reference is loaded and nothing is hidden."""
         self.assignment = assignment
         self.secret = secret
         """The course secret that salts hidden checks' seeds (None: the public seeds)."""
@@ -152,15 +175,18 @@ class Grader:
         self.limits = Limits(**{"call": assignment.spec.timeout, **spec_limits, **(limits or {})})
         self.backend = choose(backend)
         self._mutant_expected: dict[tuple[str, str], Any] = dict(mutant_outcomes or {})
+        self._null_passes: dict[str, list[frozenset[str]]] = dict(null_passes or {})
         if checks is not None:
             self.hidden: tuple[Path, ...] = ()
             self.factories = factories or {}
             self.mutants = mutants or []
+            self.nulls_for: NullsFor | None = None
             self.checks = checks
             return
         self.hidden = hidden_paths(assignment)
         self.factories = factories if factories is not None else reference_factories()
         self.mutants = mutants if mutants is not None else reference_mutants()
+        self.nulls_for = reference_nulls()
         self.checks = [self._prepare(spec) for spec in assignment.spec.checks]
 
     def _prepare(self, spec: CheckSpec) -> PreparedCheck:
@@ -186,17 +212,40 @@ class Grader:
         """Grade one submission (a ``.py`` file or a package folder).
 
         A link or a special file (see ``sandbox.intake``) is refused before any worker
-        starts: every check gets 0 with the reason, as a submission that did not load.
+        starts: every check gets 0 with the reason, as a submission that did not load. So
+        does a submission whose worker cannot be started or cleaned up: one submission's
+        failure is its own, never the class's.
         """
         path = Path(path)
+        name = name or path.stem
+        try:
+            return self._grade(path, name)
+        except Exception as exc:
+            return self.ungraded(path, name, exc)
+
+    def _grade(self, path: Path, name: str) -> SubmissionResult:
+        """Run every check's plan in the submission's worker and judge each outcome."""
         results = []
         with WorkerSession(path, self.limits, self.backend, self.hidden) as worker:
             outcomes = worker.run_many((check.plan, check.timeout) for check in self.checks)
             for check, outcome in zip(self.checks, outcomes, strict=True):
-                results.append(self.verdict(check, outcome))  # the worker runs the next check
+                results.append(self.verdict(check, outcome, name))  # the worker runs ahead
             load_error = worker.load_error
+        return self._result(path, name, results, load_error)
+
+    def ungraded(self, path: Path, name: str, exc: Exception) -> SubmissionResult:
+        """A submission whose grading failed with ``exc``: every check at 0 with one line
+        naming it and the problem, shown as a submission that did not load."""
+        reason = f"gradekit could not grade {name}: {one_line(exc)}"
+        results = [self._error(check, f"not graded: {reason}") for check in self.checks]
+        return self._result(path, name, results, reason)
+
+    def _result(
+        self, path: Path, name: str, results: list[CheckResult], load_error: str | None
+    ) -> SubmissionResult:
+        """One submission's verdicts with their totals."""
         return SubmissionResult(
-            submission=name or path.stem,
+            submission=name,
             path=str(path),
             assignment=self.assignment.name,
             score=round(sum(r.score for r in results), 6),
@@ -211,10 +260,25 @@ class Grader:
             gradekit_version=__version__, assignment=self.assignment.name, submissions=results
         )
 
-    def verdict(self, check: PreparedCheck, outcome: Outcome) -> CheckResult:
-        """Judge one outcome: status, partial credit, message and misconception."""
+    def verdict(
+        self, check: PreparedCheck, outcome: Outcome, submission: str = "the submission"
+    ) -> CheckResult:
+        """Judge one outcome: status, partial credit, message and misconception.
+
+        Whatever the answer, judging it never raises: an exception while judging, crediting,
+        diagnosing or drawing it is this check's error, one line naming ``submission`` and
+        the problem, and grading goes on with the next check.
+        """
+        try:
+            return self._verdict(check, outcome)
+        except Exception as exc:
+            problem = f"gradekit could not judge the answer of {submission}: {one_line(exc)}"
+            return self._error(check, problem)
+
+    def _base(self, check: PreparedCheck) -> dict[str, Any]:
+        """The fields of a check's result that do not depend on the answer."""
         spec = check.spec
-        base = dict(
+        return dict(
             name=spec.id,
             title=spec.title or f"{spec.name}: {check.kind.summary}",
             component=spec.component,
@@ -222,6 +286,15 @@ class Grader:
             max_score=spec.points,
             visibility=spec.visibility,
         )
+
+    def _error(self, check: PreparedCheck, message: str) -> CheckResult:
+        """The check's error with 0 points and ``message``."""
+        return CheckResult(**self._base(check), status="error", score=0.0, message=message)
+
+    def _verdict(self, check: PreparedCheck, outcome: Outcome) -> CheckResult:
+        """``verdict`` without its barrier."""
+        spec = check.spec
+        base = self._base(check)
         if outcome.status in ("timeout", "crashed") or (
             outcome.status == "error" and outcome.failure is None
         ):
@@ -232,8 +305,8 @@ class Grader:
             }.get(outcome.status, outcome.detail)
             return CheckResult(**base, status=status, score=0.0, message=message)
         cases = check.judge(outcome, check.expected)
-        score = spec.points * credit(cases)
         failed = [c for c in cases if not c.passed]
+        score = spec.points * credit(cases, self.null_passes(check) if failed else ())
         if not failed:
             status = "passed"
         elif outcome.failure is not None:
@@ -289,7 +362,10 @@ class Grader:
             expected = self.mutant_expected(check, mutant)
             if expected is None:
                 continue
-            cases = check.judge(outcome, expected)
+            try:
+                cases = check.judge(outcome, expected)
+            except Exception:  # a mutant whose outcome this answer cannot be judged against
+                continue
             if all(c.passed for c in cases if c.compared and c.name in wrong):
                 found.append(mutant.misconception)
         return " / ".join(found[:2]) or None
@@ -309,3 +385,27 @@ class Grader:
                 expected = None
             self._mutant_expected[key] = expected
         return self._mutant_expected[key]
+
+    def null_passes(self, check: PreparedCheck) -> list[frozenset[str]]:
+        """For each component that does nothing and fails this check, the cases it passes
+        (memoised): what a submission gets here for doing nothing (see ``credit``).
+
+        A null that passes every compared case does the component's job on this check (a
+        ``Constant(0)`` initializer) and is left out.
+        """
+        key = check.spec.id
+        if key not in self._null_passes:
+            found = []
+            nulls = self.nulls_for(check.target.kind, check.target.name) if self.nulls_for else []
+            for _, factory in nulls:
+                try:
+                    outcome = LocalSession({(check.target.kind, check.target.name): factory}).run(
+                        check.plan
+                    )
+                    cases = check.judge(outcome, check.expected)
+                except Exception:  # a null that breaks the judging passes nothing
+                    continue
+                if not all(c.passed for c in cases if c.compared):
+                    found.append(frozenset(c.name for c in cases if c.passed))
+            self._null_passes[key] = found
+        return self._null_passes[key]

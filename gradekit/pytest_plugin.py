@@ -302,14 +302,20 @@ class CheckItem(pytest.Item):
         if isinstance(excinfo.value, CheckFailed):
             return self.describe(excinfo.value.result)
         if isinstance(excinfo.value, NotGraded):
-            return f"gradekit could not grade: {excinfo.value}"
+            from .report.safe import printable
+
+            return f"gradekit could not grade: {printable(str(excinfo.value), multiline=True)}"
         return super().repr_failure(excinfo, style=style)
 
     def describe(self, result: CheckResult) -> str:
         """The grader's data, a line each: what failed, what passed, the misconception.
 
-        The first line is the main message, so pytest's short summary shows it.
+        The first line is the main message, so pytest's short summary shows it. What the
+        submission wrote (messages, its traceback) is shown without escape sequences or
+        control characters: pytest prints the text as it is.
         """
+        from .report.safe import printable
+
         failed = [c for c in result.cases if not c.passed]
         lines = []
         trace = self.selfcheck.trim(result.output) if result.output else ""
@@ -333,7 +339,7 @@ class CheckItem(pytest.Item):
         if result.misconception:
             lines.append(f"misconception: {result.misconception}")
         lines.append(f"score: {result.score:g} / {result.max_score:g} points")
-        return "\n".join(lines)
+        return printable("\n".join(lines), multiline=True)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         from .checks import check_kinds

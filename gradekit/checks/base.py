@@ -38,6 +38,9 @@ class Case:
     compared: bool = True
     """Whether the case compares with the expected outcome (False: a self-consistency
     case, such as central differences of the student's own forward)."""
+    gate: bool = False
+    """Whether the check earns nothing when this case fails: the component's purpose, such
+    as a diagnoser doing better than guessing."""
 
 
 @dataclass(frozen=True)

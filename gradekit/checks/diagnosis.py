@@ -17,6 +17,7 @@ of errors is a case of its own: the score is the share answered like the referen
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -189,6 +190,7 @@ class Diagnosis(CheckKind):
                 f"{_answer(w, RECIPE_LABELS)}"
             )
             cases.append(Case(name, g == w, message))
+        cases.append(_above_chance(cases, want, len(labels), len(cells)))
         return cases
 
     def figure(
@@ -252,3 +254,35 @@ def score(cases: list[Case]) -> float:
 def gradekit_check_kinds() -> list[CheckKind]:
     """The diagnosis check."""
     return [Diagnosis()]
+
+
+GUESSING = 1e-3
+"""A diagnoser earns nothing unless guessing would do as well with at most this chance."""
+
+
+def _tail(n: int, p: float) -> np.ndarray:
+    """The probabilities of 0..n successes in ``n`` trials of chance ``p``."""
+    k = np.arange(n + 1)
+    return np.array([math.comb(n, int(i)) for i in k]) * p**k * (1 - p) ** (n - k)
+
+
+def _above_chance(cases: list[Case], want: Any, curves: int, cells: int) -> Case:
+    """A gate: the right answers are more than the best constant answer per question
+    (its rate: the commonest expected label) would give with probability ``GUESSING``."""
+    right = sum(c.passed for c in cases)
+    rates = [
+        max(np.bincount(np.asarray(w, dtype=np.int64)).max() / max(len(w), 1), 1e-9) for w in want
+    ]
+    chance = np.convolve(_tail(curves, min(rates[0], 1.0)), _tail(cells, min(rates[1], 1.0)))
+    p_value = float(chance[right:].sum())
+    name = "better than guessing"
+    if p_value <= GUESSING:
+        return Case(name, True, weight=0.0, gate=True)
+    return Case(
+        name,
+        False,
+        f"{name}: {right} of {curves + cells} right, which guessing the commonest answer"
+        f" reaches with probability {p_value:.2g}: the diagnoser earns nothing",
+        weight=0.0,
+        gate=True,
+    )

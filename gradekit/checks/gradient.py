@@ -40,6 +40,9 @@ class GradientOptions(Options):
     """Compare forward, dx and grads with the reference. False for a random layer whose mask
     depends on the order of its random calls: then only central differences of the
     student's own forward (with ``fixed_seed``), linearity and purity are judged."""
+    masked: tuple[str, ...] = ()
+    """Without the reference: arrays (``y``, ``dx``, ``dW``, ...) that a random mask scales
+    entry by entry, compared with the reference's where both masks keep the entry."""
     targets: Literal["real", "labels", "signs"] | None = None
     """For losses: the kind of target (default by the loss's name)."""
 
@@ -164,6 +167,7 @@ class Gradient(CheckKind):
             return [missing]
         if not options.reference:
             cases.append(self._shapes(outcome, ref))
+            cases += [self._masked(name, outcome, ref, options) for name in options.masked]
         elif loss:
             cases.append(scalar_close("loss", v["loss"], ref.values["loss"], rtol=options.rtol))
         else:
@@ -175,10 +179,30 @@ class Gradient(CheckKind):
             )
         if options.reference and not loss:
             cases += self._param_cases(outcome, ref, options)
-        cases.append(self._linearity(outcome, loss))
-        cases.append(self._numeric(outcome, meta, loss, options))
+        if options.reference:
+            cases.append(self._linearity(outcome, ref, loss, options.rtol))
+        else:
+            cases.append(self._self_linearity(outcome, loss))
+        probes = self._probes(outcome, ref, meta, options) if options.reference else None
+        cases.append(self._numeric(outcome, meta, loss, options, probes))
         cases.append(self._purity(outcome, loss))
         return cases
+
+    def _probes(self, outcome: Outcome, ref: Outcome, meta: dict, options: GradientOptions) -> str:
+        """Why the forwards at the probes differ from the reference's there ("" if they
+        do not): central differences earn credit only on forwards that are compared."""
+        for _, _, _, keys, _ in meta["probes"]:
+            for key in keys:
+                got, want = outcome.values.get(key), ref.values.get(key)
+                if isinstance(want, float | int):
+                    if type(got) not in (int, float) or not np.isfinite(got):
+                        return "a probe forward returned no number"
+                    case = scalar_close("probe", float(got), float(want), rtol=options.rtol)
+                else:
+                    case = close("probe", got, want, rtol=options.rtol)
+                if not case.passed:
+                    return "your forward near the input differs from the reference's there"
+        return ""
 
     def _shapes(self, outcome: Outcome, ref: Outcome) -> Case:
         """Without the reference: dx and every grad exist, finite, of the reference's shape."""
@@ -193,6 +217,25 @@ class Gradient(CheckKind):
         ]
         problems = [p for p in problems if not p.endswith(": None")]
         return Case("shapes", not problems, "; ".join(problems[:3]), compared=False)
+
+    def _masked(self, name: str, outcome: Outcome, ref: Outcome, options: GradientOptions) -> Case:
+        """``name`` against the reference's, on the entries both masks keep: the masks
+        differ, the kept entries' values must not (a scale of 1/p, the unmasked value)."""
+        got, want = _named_array(outcome, name), _named_array(ref, name)
+        problem = array_problem(got, np.shape(want)) if want is not None else "no reference"
+        if problem is not None:
+            return Case(name, False, f"{name}: {problem}")
+        kept, ref_kept = got != 0, want != 0
+        if ref_kept.any() and not kept.any():
+            return Case(name, False, f"{name}: every entry is 0: the mask keeps no unit")
+        if not ref_kept.all() and kept.all():
+            return Case(name, False, f"{name}: no entry is 0: the mask drops no unit")
+        both = kept & ref_kept
+        case = close(name, got[both], want[both], rtol=options.rtol, source="reference")
+        if case.passed:
+            return Case(name, True)
+        where = "on the entries both masks keep"
+        return Case(name, False, case.message.replace("from the reference", f"{where}", 1))
 
     def _param_cases(self, outcome: Outcome, ref: Outcome, options: GradientOptions) -> list[Case]:
         expected = ref.values.get("grads") or {}
@@ -209,25 +252,53 @@ class Gradient(CheckKind):
             for k, e in expected.items()
         ]
 
-    def _linearity(self, outcome: Outcome, loss: bool) -> Case:
+    def _linearity(self, outcome: Outcome, ref: Outcome, loss: bool, rtol: float) -> Case:
+        """Backward linear in ``dout``, judged on backwards each compared with the
+        reference's: a later call, and one at ``2 a - 3 b``, give the reference's values."""
+        v, want = outcome.values, ref.values
+        name = "linear in dout"
+        later = ("dx2",) if loss else ("dx2", "dx3")
+        if any(array_problem(v.get(k)) for k in ("dx", *later)):
+            return Case(
+                name, False, f"{name}: backward was not computed {len(later) + 1} times", 0.5
+            )
+        if not loss and v["dx"].shape != v["dx3"].shape:
+            return Case(name, False, f"{name}: backward returned arrays of different shapes", 0.5)
+        for key, dout in (("dx2", "2.5" if loss else "b"), ("dx3", "2 a - 3 b")):
+            if key not in later or not isinstance(want.get(key), np.ndarray):
+                continue
+            case = close("dx", v[key], want[key], rtol=rtol)
+            if not case.passed:
+                msg = f"{name}: backward({dout}), called after the others: {case.message}"
+                return Case(name, False, msg, 0.5)
+        return Case(name, True, "", 0.5)
+
+    def _self_linearity(self, outcome: Outcome, loss: bool) -> Case:
+        """Without the reference (a random mask): ``dx(2 a - 3 b) = 2 dx(a) - 3 dx(b)``."""
         v = outcome.values
         name = "linear in dout"
-        if loss:
-            if not isinstance(v.get("dx2"), np.ndarray) or array_problem(v.get("dx")):
-                return Case(name, False, f"{name}: backward(2.5) was not computed", 0.5, False)
-            case = close("dx", v["dx2"], 2.5 * v["dx"], rtol=1e-9, source="2.5 x backward(1.0)")
-        else:
-            need = ("dx", "dx2", "dx3")
-            if any(array_problem(v.get(k)) for k in need) or v["dx"].shape != v["dx3"].shape:
-                return Case(
-                    name, False, f"{name}: backward was not computed three times", 0.5, False
-                )
-            expected = 2 * v["dx"] - 3 * v["dx2"]
-            case = close("dx", v["dx3"], expected, rtol=1e-8, source="2 dx(a) - 3 dx(b)")
+        if any(array_problem(v.get(k)) for k in ("dx", "dx2", "dx3")):
+            return Case(name, False, f"{name}: backward was not computed three times", 0.5, False)
+        if not (v["dx"].shape == v["dx2"].shape == v["dx3"].shape):
+            return Case(
+                name, False, f"{name}: backward returned arrays of different shapes", 0.5, False
+            )
+        case = close(
+            "dx", v["dx3"], 2 * v["dx"] - 3 * v["dx2"], rtol=1e-8, source="2 dx(a) - 3 dx(b)"
+        )
         msg = f"{name}: backward must be linear in the upstream gradient; {case.message}"
         return Case(name, case.passed, "" if case.passed else msg, 0.5, compared=False)
 
-    def _numeric(self, outcome: Outcome, meta: dict, loss: bool, options: GradientOptions) -> Case:
+    def _numeric(
+        self,
+        outcome: Outcome,
+        meta: dict,
+        loss: bool,
+        options: GradientOptions,
+        probes: str | None = None,
+    ) -> Case:
+        if probes:
+            return Case("numeric", False, f"numeric: not judged: {probes}", compared=False)
         errors = _probe_errors(outcome, meta, loss)
         if errors is None:
             why = "a probe forward returned no usable value"
@@ -290,9 +361,15 @@ class Gradient(CheckKind):
         changed = [
             f"{method} modified its input in place"
             for method, key in (("forward", first), ("backward", "dx"))
-            if outcome.values.get(f"{key}.mutated")
+            if _mutated(outcome.values.get(f"{key}.mutated"))
         ]
         return Case("inputs unchanged", not changed, "; ".join(changed), 0.5, compared=False)
+
+
+def _mutated(record: Any) -> bool:
+    """Whether a call's ``.mutated`` record says it changed an input: a record that is not
+    the list of positions a worker writes (a forged answer) says so too."""
+    return record is not None and (type(record) is not list or bool(record))
 
 
 def _relative_error(received: Any, expected: Any) -> float:
@@ -345,3 +422,12 @@ def _probe_errors(
 def gradekit_check_kinds() -> list[CheckKind]:
     """The gradient check."""
     return [Gradient()]
+
+
+def _named_array(outcome: Outcome, name: str) -> Any:
+    """``y``, ``dx`` or a gradient ``d<param>`` from an outcome's saved values."""
+    values = outcome.values
+    if name in ("y", "dx"):
+        return values.get(name)
+    grads = values.get("grads")
+    return grads.get(name[1:]) if isinstance(grads, dict) else None

@@ -93,7 +93,8 @@ def public_document(grader: Grader) -> dict[str, Any]:
 
     Each check keeps its own seed; the assignment's base seed, from which hidden checks'
     seeds derive, is not kept. Every mutant of a check's component that runs its plan
-    gives its outcome and misconception.
+    gives its outcome and misconception; the components that do nothing give the cases
+    they pass (see ``Grader.null_passes``).
     """
     spec = grader.assignment.spec
     public = [c for c in grader.checks if c.spec.visibility == "public"]
@@ -117,6 +118,7 @@ def public_document(grader: Grader) -> dict[str, Any]:
                 "timeout": check.timeout,
                 "expected": check.expected,
                 "mutants": {k: v for k, v in outcomes.items() if v is not None},
+                "nulls": [sorted(passed) for passed in grader.null_passes(check)],
             }
         )
     header = spec.model_dump(mode="json", exclude={"checks", "seed"})

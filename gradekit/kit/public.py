@@ -50,7 +50,7 @@ def load_grader(
             MutantInfo(m["name"], m["kind"], m["target"], None, m["misconception"])
             for m in document["mutants"]
         ]
-        checks, outcomes = [], {}
+        checks, outcomes, nulls = [], {}, {}
         for check_spec, entry in zip(spec.checks, entries, strict=True):
             target = Target(
                 check_spec.kind,
@@ -65,10 +65,16 @@ def load_grader(
             )
             for name, expected in entry["mutants"].items():
                 outcomes[(check_spec.id, name)] = expected
+            nulls[check_spec.id] = [frozenset(passed) for passed in entry["nulls"]]
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise data.KitError(f"{folder / data.CHECKS}: not a kit's data: {exc!r}") from None
     if only is not None:
         checks = [c for c in checks if c.spec.id in only]
     return Grader(
-        assignment, backend=backend, checks=checks, mutants=mutants, mutant_outcomes=outcomes
+        assignment,
+        backend=backend,
+        checks=checks,
+        mutants=mutants,
+        mutant_outcomes=outcomes,
+        null_passes=nulls,
     )

@@ -19,6 +19,7 @@ STUDENT_LEAVES_OUT = (
     "experiments/",
     "commands/experiment.py",
     "commands/gradescope.py",
+    "commands/init.py",
     "commands/kit.py",
     "kit/build.py",
     "kit/wheel.py",

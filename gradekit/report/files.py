@@ -1,4 +1,9 @@
-"""Result files: the versioned JSON, a CSV gradebook and Gradescope's ``results.json``."""
+"""Result files: the versioned JSON, a CSV gradebook and Gradescope's ``results.json``.
+
+The versioned JSON keeps every string as the submission produced it: it is data. The
+gradebook's cells are printable and never formulas, and the ``output`` Gradescope shows
+has no escape sequences or control characters (see :mod:`.safe`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import json
 from pathlib import Path
 
 from ..results import GradeReport, SubmissionResult
+from .safe import csv_cell, printable
 
 GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
 """Hidden checks count at once but are shown to students only once grades are published."""
@@ -22,10 +28,11 @@ def write_csv(report: GradeReport, path: Path) -> None:
     ids = list(dict.fromkeys(c.name for s in report.submissions for c in s.checks))
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["submission", "score", "max_score", *ids])
+        writer.writerow([csv_cell(c) for c in ("submission", "score", "max_score", *ids)])
         for s in report.submissions:
             scores = {c.name: c.score for c in s.checks}
-            writer.writerow([s.submission, s.score, s.max_score, *(scores.get(i, "") for i in ids)])
+            row = [s.submission, s.score, s.max_score, *(scores.get(i, "") for i in ids)]
+            writer.writerow([csv_cell(c) for c in row])
 
 
 def gradescope_results(result: SubmissionResult) -> dict:
@@ -43,13 +50,14 @@ def gradescope_results(result: SubmissionResult) -> dict:
                 "score": check.score,
                 "max_score": check.max_score,
                 "status": "passed" if check.status == "passed" else "failed",
-                "output": output.strip() or "passed",
+                "output": printable(output, multiline=True).strip() or "passed",
                 "visibility": GRADESCOPE_VISIBILITY[check.visibility],
             }
         )
     out = {"score": result.score, "tests": tests}
     if result.load_error:
-        out["output"] = f"The submission did not load: {result.load_error}"
+        load_error = printable(result.load_error, multiline=True)
+        out["output"] = f"The submission did not load: {load_error}"
     return out
 
 

@@ -3,19 +3,20 @@
 Each page has the table of checks (status, score, message, misconception, hidden checks
 marked) and the checks' figures as embedded PNG images, so it opens offline and can be
 mailed or uploaded as one file. Figures come from ``CheckResult.figure`` (a grader made
-with ``figures=True``).
+with ``figures=True``). Every string is interpolated through :func:`.safe.html_text`:
+a submission's name, messages and traceback show as text, never as markup.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from html import escape
 from pathlib import Path
 
 from ..errors import GradekitError
 from ..results import CheckResult, Figure, GradeReport, Panel, Series, SubmissionResult
 from .plots import REFERENCE, png
+from .safe import html_text
 
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2933;
@@ -52,7 +53,7 @@ a { color: #1c6fb5; text-decoration: none; } a:hover { text-decoration: underlin
 def _page(title: str, body: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{escape(title)}</title>\n"
+        f"<title>{html_text(title)}</title>\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
@@ -60,7 +61,7 @@ def _page(title: str, body: str) -> str:
 
 def _image(figure: Figure) -> str:
     data = base64.b64encode(png(figure, title=False)).decode("ascii")
-    return f'<img alt="{escape(figure.title)}" src="data:image/png;base64,{data}">'
+    return f'<img alt="{html_text(figure.title)}" src="data:image/png;base64,{data}">'
 
 
 def _anchor(name: str) -> str:
@@ -84,21 +85,20 @@ def page_names(report: GradeReport) -> dict[str, str]:
 
 
 def _badge(status: str) -> str:
-    return f'<span class="badge {status}">{status}</span>'
+    return f'<span class="badge {html_text(status)}">{html_text(status)}</span>'
 
 
 def _row(check: CheckResult) -> str:
-    name = escape(check.name)
+    name = html_text(check.name)
     if check.figure is not None:
-        name = f'<a href="#{_anchor(check.name)}">{name}</a>'
+        name = f'<a href="#{html_text(_anchor(check.name))}">{name}</a>'
     hidden = '<span class="badge hidden">hidden</span>' if check.visibility == "hidden" else ""
-    why = escape(check.message)
+    why = html_text(check.message, multiline=True)
     if check.misconception:
-        why += (
-            f'<div class="misconception"><b>Misconception:</b> {escape(check.misconception)}</div>'
-        )
+        misconception = html_text(check.misconception, multiline=True)
+        why += f'<div class="misconception"><b>Misconception:</b> {misconception}</div>'
     if check.output:
-        why += f"<pre>{escape(check.output)}</pre>"
+        why += f"<pre>{html_text(check.output, multiline=True)}</pre>"
     return (
         f'<tr><td class="name">{name}{hidden}</td><td>{_badge(check.status)}</td>'
         f'<td class="num">{check.score:.3g} / {check.max_score:g}</td>'
@@ -135,14 +135,15 @@ def submission_page(result: SubmissionResult, assignment: str) -> str:
     percent = 100 * result.score / result.max_score if result.max_score else 0.0
     parts = [
         '<p><a href="index.html">&larr; the class</a></p>',
-        f"<h1>{escape(result.submission)}</h1>",
-        f'<div class="meta">assignment <b>{escape(assignment)}</b> &middot; '
-        f"{escape(result.path)}</div>",
+        f"<h1>{html_text(result.submission)}</h1>",
+        f'<div class="meta">assignment <b>{html_text(assignment)}</b> &middot; '
+        f"{html_text(result.path)}</div>",
         f'<div class="score">{result.score:.4g} / {result.max_score:g} '
         f'<small style="color:#52606d">({percent:.0f}%)</small></div>',
     ]
     if result.load_error:
-        parts.append(f"<h2>The submission did not load</h2><pre>{escape(result.load_error)}</pre>")
+        load_error = html_text(result.load_error, multiline=True)
+        parts.append(f"<h2>The submission did not load</h2><pre>{load_error}</pre>")
     rows = "\n".join(_row(c) for c in result.checks)
     parts.append(
         '<h2>Checks</h2><table><thead><tr><th>check</th><th>status</th><th class="num">score</th>'
@@ -151,15 +152,15 @@ def submission_page(result: SubmissionResult, assignment: str) -> str:
     figures = []
     overview = ravine_paths(result)
     if overview is not None:
-        figures.append(f"<figure><figcaption>{escape(overview.title)}</figcaption>")
+        figures.append(f"<figure><figcaption>{html_text(overview.title)}</figcaption>")
         figures.append(f"{_image(overview)}</figure>")
     for check in result.checks:
         if check.figure is None:
             continue
         hidden = " (hidden)" if check.visibility == "hidden" else ""
         figures.append(
-            f'<figure id="{_anchor(check.name)}"><figcaption>{_badge(check.status)} '
-            f"<b>{escape(check.name)}</b>{hidden}: {escape(check.figure.title)}</figcaption>"
+            f'<figure id="{html_text(_anchor(check.name))}"><figcaption>{_badge(check.status)} '
+            f"<b>{html_text(check.name)}</b>{hidden}: {html_text(check.figure.title)}</figcaption>"
             f"{_image(check.figure)}</figure>"
         )
     if figures:
@@ -175,19 +176,19 @@ def index_page(report: GradeReport) -> str:
         percent = 100 * s.score / s.max_score if s.max_score else 0.0
         counts = {st: sum(c.status == st for c in s.checks) for st in ("passed", "failed")}
         others = len(s.checks) - counts["passed"] - counts["failed"]
-        note = escape(f"did not load: {s.load_error}") if s.load_error else ""
+        note = html_text(f"did not load: {s.load_error}") if s.load_error else ""
         rows.append(
-            f'<tr><td class="name"><a href="{pages[s.submission]}">'
-            f"{escape(s.submission)}</a></td>"
+            f'<tr><td class="name"><a href="{html_text(pages[s.submission])}">'
+            f"{html_text(s.submission)}</a></td>"
             f'<td class="num">{s.score:.4g} / {s.max_score:g}</td>'
             f'<td><div class="bar"><span style="width:{percent:.1f}%"></span></div></td>'
             f'<td class="num">{counts["passed"]}</td><td class="num">{counts["failed"]}</td>'
             f'<td class="num">{others}</td><td class="why">{note}</td></tr>'
         )
     body = (
-        f"<h1>{escape(report.assignment)}</h1>"
+        f"<h1>{html_text(report.assignment)}</h1>"
         f'<div class="meta">{len(report.submissions)} submissions &middot; gradekit '
-        f"{escape(report.gradekit_version)}</div>"
+        f"{html_text(report.gradekit_version)}</div>"
         '<table><thead><tr><th>submission</th><th class="num">score</th><th></th>'
         '<th class="num">passed</th><th class="num">failed</th>'
         '<th class="num">error or timeout</th><th></th></tr></thead><tbody>\n'

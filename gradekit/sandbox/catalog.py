@@ -6,10 +6,10 @@ answer is hostile data, so it is checked field by field and cleaned for a termin
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from ..components import KINDS
+from ..report.safe import without_controls
 
 CATALOG_ENTRIES = 500
 """The most components a worker's catalog may list; a longer list is garbage."""
@@ -21,10 +21,7 @@ _ENTRY_KEYS = frozenset({"kind", "name", "summary", "missing", "todo"})
 def plain(text: str, limit: int) -> str:
     """``text`` on one line without control or format characters (escape sequences, bidi
     overrides, lone surrogates), cut to ``limit`` characters: safe to show in a terminal."""
-    kept = "".join(
-        c if unicodedata.category(c)[0] != "C" else " " if c.isspace() else "" for c in text
-    )
-    line = " ".join(kept.split())
+    line = " ".join(without_controls(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "\u2026"
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -120,10 +121,49 @@ class _Output:
 
 def _remove(path: Path) -> None:
     """Remove a file, link or folder the worker made, never following a link out of it."""
-    if path.is_symlink() or path.is_file():
-        path.unlink(missing_ok=True)
-    else:
+    try:
+        if path.is_symlink() or path.is_file():
+            path.unlink(missing_ok=True)
+            return
+    except OSError:
+        return
+    remove_tree(path)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a folder a worker could write, however deep or odd, and never raise: what
+    cannot be removed stays, and costs no grade."""
+    try:
         shutil.rmtree(path, ignore_errors=True)
+    except Exception:  # e.g. a RecursionError on a tree deeper than the stack
+        with contextlib.suppress(Exception):
+            _flatten_remove(path)
+
+
+def _flatten_remove(root: Path) -> None:
+    """Remove ``root`` without recursion or long paths: every folder below it is first
+    moved up to be a child of ``root``, so each path stays two names long."""
+    pending = [root]
+    prefix, moved = f".gradekit-{secrets.token_hex(8)}-", 0
+    while pending:
+        folder = pending.pop()
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in list(entries):
+                with contextlib.suppress(OSError):
+                    if not entry.is_dir(follow_symlinks=False):
+                        os.unlink(entry.path)
+                    elif folder == root:
+                        pending.append(Path(entry.path))
+                    else:
+                        moved += 1
+                        target = root / f"{prefix}{moved}"
+                        os.rename(entry.path, target)
+                        pending.append(target)
+        if folder != root:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+    with contextlib.suppress(OSError):
+        os.rmdir(root)
 
 
 class WorkerSession:
@@ -160,7 +200,7 @@ class WorkerSession:
         """Stop the worker and remove its temporary folder."""
         self._stop()
         if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
+            remove_tree(self._root)
             self._root = None
 
     @property
@@ -352,7 +392,7 @@ class WorkerSession:
             self._start()
             if self.load_error is not None or not self._order(order):
                 self._stop()
-                shutil.rmtree(self._plans / name, ignore_errors=True)
+                remove_tree(self._plans / name)
                 detail = "the worker died before the call"
                 return _Task(outcome=Outcome(status="crashed", detail=detail))
         return _Task(name, time.monotonic(), min(timeout or self.limits.call, left))
@@ -385,10 +425,11 @@ class WorkerSession:
                 self._stop()  # the next check gets a fresh worker, not this one's leftovers
             return outcome
         except TransportError as exc:
-            return Outcome(status="error", detail=f"unreadable result: {exc}")
+            detail = f"unreadable result from {self.submission.name}: {exc}"
+            return Outcome(status="error", detail=detail)
         finally:  # the budget counts the time waited: never the grader's own judging
             self._spent += time.monotonic() - max(task.sent, waiting)
-            shutil.rmtree(self._plans / task.name, ignore_errors=True)
+            remove_tree(self._plans / task.name)
             _remove(folder)
 
 

@@ -10,8 +10,10 @@ is the failure of that check only.
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -24,10 +26,24 @@ VALUES = "values.npy"
 MAX_JSON_BYTES = 4 << 20
 MAX_ARRAY_BYTES = 256 << 20
 MAX_NODES = 10_000
+MAX_DEPTH = 32
+"""How deeply values may nest in a result (a worker's ``plain`` stops at 7 levels)."""
+MAX_DIMS = 32
+MAX_INT = 1 << 63
+"""Integers in a result lie in [-MAX_INT, MAX_INT): a worker's come from 64-bit arrays."""
 
 
 class TransportError(Exception):
     """A result that breaks the format: reported as the failure of the check."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one short line, its type and message: never a traceback."""
+    try:
+        text = " ".join(str(exc)[:400].split())[:200]
+    except Exception:  # an exception whose message cannot be shown still has a type
+        text = ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 ARRAYS = "arrays.npy"
@@ -83,37 +99,66 @@ def write_outcome(folder: Path, outcome: Outcome) -> None:
 
 def _read_records(f: BinaryIO, count: int) -> list[np.ndarray]:
     """``count`` arrays from a file of ``.npy`` records, each header checked before its data."""
-    arrays = []
-    for _ in range(count):
-        try:
-            version = np.lib.format.read_magic(f)
-        except ValueError:
-            raise TransportError("a result array is not in the .npy format") from None
-        read_header = {
-            (1, 0): np.lib.format.read_array_header_1_0,
-            (2, 0): np.lib.format.read_array_header_2_0,
-        }.get(version)
-        if read_header is None:
-            raise TransportError(f"unsupported .npy version {version}")
-        try:
-            shape, fortran, dtype = read_header(f)  # the header only: no data read yet
-        except ValueError as exc:
-            raise TransportError(f"a bad .npy header: {exc}") from None
-        if dtype.kind not in "biuf" or dtype.hasobject or dtype.itemsize > 8:
-            raise TransportError(f"array of dtype {dtype} is not a plain numeric array")
-        size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        data = f.read(size)
-        if len(data) != size:
-            raise TransportError("a result array is truncated")
-        order = "F" if fortran else "C"
-        arrays.append(np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy())
-    return arrays
+    return [_read_record(f) for _ in range(count)]
 
 
-def _decode(node: Any, arrays: list[np.ndarray], budget: list[int]) -> Any:
+def _read_header(f: BinaryIO) -> tuple[Any, bool, np.dtype]:
+    """One record's header (shape, Fortran order, dtype), parsed by numpy: no data read."""
+    try:
+        version = np.lib.format.read_magic(f)
+    except ValueError:
+        raise TransportError("a result array is not in the .npy format") from None
+    read_header = {
+        (1, 0): np.lib.format.read_array_header_1_0,
+        (2, 0): np.lib.format.read_array_header_2_0,
+    }.get(version)
+    if read_header is None:
+        raise TransportError(f"unsupported .npy version {version}")
+    try:
+        return read_header(f)
+    except Exception as exc:  # numpy's parser on hostile text: any failure is a bad header
+        raise TransportError(f"a bad .npy header: {one_line(exc)}") from None
+
+
+def _record_size(shape: Any, dtype: np.dtype) -> int:
+    """The bytes of a record's data, computed exactly from a checked shape: a shape whose
+    product overflows, wraps to zero or is negative never reaches numpy."""
+    if dtype.kind not in "biuf" or dtype.hasobject or dtype.itemsize > 8:
+        raise TransportError(f"array of dtype {dtype} is not a plain numeric array")
+    if type(shape) is not tuple or len(shape) > MAX_DIMS:
+        raise TransportError(f"a bad array shape {shape!r:.60}")
+    if not all(type(n) is int and n >= 0 for n in shape):
+        raise TransportError(f"a bad array shape {shape!r:.60}")
+    # Python ints: exact, never wrapping; empty dimensions do not excuse huge others
+    if math.prod(max(n, 1) for n in shape) * dtype.itemsize > MAX_ARRAY_BYTES:
+        raise TransportError(f"a result array of shape {shape!r:.60} is too large")
+    return math.prod(shape) * dtype.itemsize
+
+
+def _read_record(f: BinaryIO) -> np.ndarray:
+    """One ``.npy`` record: its header validated, then exactly its data."""
+    shape, fortran, dtype = _read_header(f)
+    size = _record_size(shape, dtype)
+    data = f.read(size)
+    if len(data) != size:
+        raise TransportError("a result array is truncated")
+    order = "F" if fortran is True else "C"
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy()
+
+
+def _scalar(v: Any) -> bool:
+    """Whether ``v`` is a plain scalar a worker can send: None, a bool, a 64-bit int or a float."""
+    if type(v) is int:
+        return -MAX_INT <= v < MAX_INT
+    return v is None or type(v) in (bool, float)
+
+
+def _decode(node: Any, arrays: list[np.ndarray], budget: list[int], depth: int = 0) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         raise TransportError("result has too many values")
+    if depth > MAX_DEPTH:
+        raise TransportError(f"result values nest deeper than {MAX_DEPTH} levels")
     if not isinstance(node, dict) or "t" not in node:
         raise TransportError("malformed value")
     tag, v = node["t"], node.get("v")
@@ -122,14 +167,14 @@ def _decode(node: Any, arrays: list[np.ndarray], budget: list[int]) -> Any:
         if type(index) is not int or not 0 <= index < len(arrays):
             raise TransportError(f"bad array index {index!r:.20}")
         return arrays[index]
-    if tag == "scalar" and (v is None or type(v) in (bool, int, float)):
+    if tag == "scalar" and _scalar(v):
         return v
     if tag == "unsupported" and isinstance(v, str):
         return Unsupported(v[:80])
     if tag == "dict" and isinstance(v, dict):
-        return {str(k): _decode(x, arrays, budget) for k, x in v.items()}
+        return {str(k): _decode(x, arrays, budget, depth + 1) for k, x in v.items()}
     if tag == "list" and isinstance(v, list):
-        return [_decode(x, arrays, budget) for x in v]
+        return [_decode(x, arrays, budget, depth + 1) for x in v]
     raise TransportError(f"malformed value of tag {tag!r:.20}")
 
 
@@ -144,7 +189,9 @@ def read_outcome(folder: Path) -> Outcome:
     except OSError:
         raise TransportError("the worker wrote no result folder") from None
     try:
-        return _read_outcome(folder_fd)
+        with _open_plain(folder_fd, RESULT, MAX_JSON_BYTES) as f:
+            raw = f.read(MAX_JSON_BYTES + 1)
+        return decode_outcome(raw, lambda: _open_plain(folder_fd, VALUES, MAX_ARRAY_BYTES))
     finally:
         os.close(folder_fd)
 
@@ -162,31 +209,45 @@ def _open_plain(folder_fd: int, name: str, limit: int) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def _read_outcome(folder_fd: int) -> Outcome:
-    with _open_plain(folder_fd, RESULT, MAX_JSON_BYTES) as f:
-        raw = f.read(MAX_JSON_BYTES + 1)
+def decode_outcome(raw: bytes, records: Callable[[], BinaryIO]) -> Outcome:
+    """An Outcome from a result's JSON and its ``.npy`` records (``records`` opens them,
+    once the JSON is valid), or a TransportError. Any other exception while decoding (a
+    case the checks here miss) is a TransportError too: a hostile answer costs its check,
+    never the grader."""
+    try:
+        return _decode_outcome(raw, records)
+    except TransportError:
+        raise
+    except Exception as exc:
+        raise TransportError(f"a malformed result ({one_line(exc)})") from None
+
+
+def _decode_outcome(raw: bytes, records: Callable[[], BinaryIO]) -> Outcome:
     try:
         data = json.loads(raw.decode())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise TransportError(f"the result is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # a deeply nested document is garbage too
+        raise TransportError(f"the result is not valid JSON: {one_line(exc)}") from None
     if not isinstance(data, dict) or not isinstance(data.get("values"), dict):
         raise TransportError("the result has no values")
     count = data.get("arrays")
     if type(count) is not int or not 0 <= count <= MAX_NODES:
         raise TransportError("the result has a bad array count")
-    with _open_plain(folder_fd, VALUES, MAX_ARRAY_BYTES) as f:
+    with records() as f:
         arrays = _read_records(f, count)
     budget = [MAX_NODES]
     values = {str(k): _decode(v, arrays, budget) for k, v in data["values"].items()}
-    failure = data.get("failure")
-    if failure is not None:
-        try:
-            failure = Failure(
-                op=int(failure["op"]),
-                type=str(failure["type"])[:100],
-                message=str(failure["message"])[:500],
-                trace=str(failure["trace"])[:4000],
-            )
-        except (KeyError, TypeError, ValueError):
-            raise TransportError("malformed failure record") from None
+    failure = _failure(data.get("failure"))
     return Outcome(values=values, failure=failure, status="error" if failure else "ok")
+
+
+def _failure(record: Any) -> Failure | None:
+    """The worker's record of the exception that stopped a plan: exact types only."""
+    if record is None:
+        return None
+    fields = ("op", "type", "message", "trace")
+    if not isinstance(record, dict) or set(record) != set(fields):
+        raise TransportError("malformed failure record")
+    op, kind, message, trace = (record[k] for k in fields)
+    if type(op) is not int or not all(type(x) is str for x in (kind, message, trace)):
+        raise TransportError("malformed failure record")
+    return Failure(op=op, type=kind[:100], message=message[:500], trace=trace[:4000])

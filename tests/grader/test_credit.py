@@ -27,3 +27,19 @@ def cases(*spec: tuple[bool, bool, float]) -> list[Case]:
 )
 def test_credit(spec, want):
     assert credit(cases(*spec)) == pytest.approx(want)
+
+
+def test_passing_no_more_than_a_null_does_earns_nothing():
+    """``free``: what components that do nothing pass; a submission within one earns 0."""
+    got = cases((True, True, 1), (True, False, 1), (False, True, 1))  # passes c0 and c1
+    assert credit(got, [frozenset({"c0", "c1"})]) == 0.0
+    assert credit(got, [frozenset({"c0", "c1", "c2"})]) == 0.0
+    assert credit(got, [frozenset({"c0"}), frozenset({"c1"})]) == pytest.approx(2 / 3)
+    assert credit(got, []) == pytest.approx(2 / 3)
+
+
+def test_a_failed_gate_earns_nothing():
+    gated = [Case("a", True), Case("b", True), Case("purpose", False, weight=0.0, gate=True)]
+    assert credit(gated) == 0.0
+    gated[-1] = Case("purpose", True, weight=0.0, gate=True)
+    assert credit(gated) == 1.0

@@ -71,6 +71,7 @@ EXPECTED_BUGS = {
     "regularization": {
         "l2.penalty",
         "l2.penalty-hidden",
+        "dropout.gradient",
         "dropout.stochastic",
         "dropout.stochastic-hidden",
         "vanilla_dropout.stochastic",

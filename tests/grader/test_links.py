@@ -212,16 +212,19 @@ def test_every_attack_gets_zero_and_the_honest_classmate_keeps_its_score(
         for reason in REASONS.values():
             assert reason in printed
         assert "Traceback" not in printed
-    if cached:  # only the honest submission is stored; a refused one never is
-        assert len(list(cache_dir.glob("*.json"))) == 1
+    if cached:  # only the honest submission is stored, a refused one never is, and
+        # nothing at all without bubblewrap, where the cache is off
+        assert len(list(cache_dir.glob("*.json"))) == (backend == "bwrap")
 
 
 def test_the_cache_never_reads_through_a_link(klass, tmp_path, monkeypatch):
     """Were a link to appear after the refusal (a race), hashing would skip it: read, the
     link to /proc/self/mem would raise OSError and stop the whole batch."""
+    if "bwrap" not in backends.available():
+        pytest.skip("the results cache opens only under bubblewrap, which does not work here")
     monkeypatch.setattr("gradekit.batch.refusal", lambda path: None)
-    cache = ResultCache(tmp_path / "cache", grader("rlimits"))
-    cache.put(klass / "memory", solo("rlimits"))
+    cache = ResultCache(tmp_path / "cache", grader("bwrap"))
+    cache.put(klass / "memory", solo("bwrap"))
     assert cache.get("memory", klass / "memory") is not None
 
 

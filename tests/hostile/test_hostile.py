@@ -96,6 +96,7 @@ ATTACKS: dict[str, Attack] = {
     "mutate_inputs": Attack((), honest=(*HONEST, "relu.values")),
     "mutate_hidden": Attack((), honest=HONEST),
     "import_reference": Attack(needle="registers no activations 'relu'"),
+    "fake_probes": Attack(statuses=("failed",), control=True),
 }
 """Every backprop hostile submission, with what it must get."""
 

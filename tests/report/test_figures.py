@@ -6,8 +6,11 @@ import math
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
+
 from gradekit.batch import ResultCache
 from gradekit.results import SubmissionResult
+from gradekit.sandbox.backends import bwrap_works
 
 ROOT = Path(__file__).parents[2]
 
@@ -91,6 +94,10 @@ def test_gradient_error_per_array_against_both_tolerances(grade):
     assert max(bad.series[0].y) > 1e-3  # the buggy backward is far off the reference
 
 
+@pytest.mark.skipif(
+    not bwrap_works(),
+    reason="the results cache opens only under bubblewrap, which does not work here",
+)
 def test_figures_survive_the_results_cache(grade, grader, tmp_path):
     result = grade("optimization", "buggy")
     path = ROOT / "assignments" / "optimization" / "examples" / "buggy.py"
