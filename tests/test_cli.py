@@ -28,8 +28,9 @@ def test_list_shows_every_reference_component_by_kind(capsys):
             assert name in out
 
 
-def test_list_of_a_submission_shows_its_source_and_missing_methods(capsys, tmp_path):
-    sub = tmp_path / "me.py"
+def test_list_of_a_submission_shows_its_source_and_missing_methods(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a short path: the table's source column is narrow
+    sub = Path("me.py")
     sub.write_text(
         "import gradekit\n"
         "class Adam:\n    '''Half an Adam.'''\n    def init(self, p):\n        return {}\n"

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -86,24 +84,6 @@ def choose(requested: str | None) -> str:
     if requested == "bwrap" and not bwrap_works():
         raise GradekitError("the bwrap backend was asked for, but bubblewrap does not work here")
     return requested
-
-
-def rlimits(
-    memory_mb: int, cpu_seconds: int, file_mb: int, open_files: int, processes: int
-) -> Callable[[], None]:
-    """A ``preexec_fn`` that sets the worker's limits before it starts Python."""
-
-    def apply() -> None:
-        mb = 1 << 20
-        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * mb, memory_mb * mb))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb * mb, file_mb * mb))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if os.geteuid() != 0:  # root is exempt from RLIMIT_NPROC: see ProcessCap
-            resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
-
-    return apply
 
 
 def python_executable() -> Path:
@@ -225,10 +205,21 @@ class ProcessCap:
             self.path = path
             return
 
-    def enter(self) -> None:
-        """Move the calling process (the worker, before it execs) into the cgroup."""
-        if self.path is not None:
-            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+    def adopt(self, pid: int) -> None:
+        """Move a just-started worker and every process under it into the cgroup.
+
+        Called before the worker is told its limits, so before any submitted code runs:
+        each process is moved before its children are listed, so a child forked meanwhile
+        is born inside. ``pid`` is bubblewrap, or the worker itself under rlimits.
+        """
+        if self.path is None:
+            return
+        todo = [pid]
+        while todo:
+            moving = todo.pop()
+            with contextlib.suppress(OSError):  # gone already: nothing to move
+                (self.path / "cgroup.procs").write_text(str(moving))
+                todo += _children(moving)
 
     def kill_all(self) -> None:
         """SIGKILL every process left in the cgroup, however it detached itself."""
@@ -252,3 +243,19 @@ class ProcessCap:
             with contextlib.suppress(OSError):
                 self.path.rmdir()
             self.path = None
+
+
+def _children(pid: int) -> list[int]:
+    """The pids of ``pid``'s children: from /proc/PID/task/*/children where the kernel has
+    it, else by the parent pid of every process."""
+    tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    if all((task / "children").exists() for task in tasks):
+        return [int(c) for task in tasks for c in (task / "children").read_text().split()]
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if entry.name.isdigit():
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found

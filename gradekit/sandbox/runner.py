@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SubmissionError
-from .backends import ProcessCap, bwrap_prefix, choose, inside, python_executable, rlimits
+from .backends import ProcessCap, bwrap_prefix, choose, inside, python_executable
 from .catalog import plain, validate_catalog
 from .intake import refusal
 from .plan import Factory, Outcome, Plan, execute
@@ -62,6 +62,10 @@ class Limits:
     """Processes and threads at once (a pids cgroup as root, else RLIMIT_NPROC)."""
     output_kb: int = 64
     """How much of the worker's printed output is kept (the rest is read and dropped)."""
+
+
+SET_BY_THE_WORKER = ("memory_mb", "cpu_seconds", "file_mb", "open_files", "processes")
+"""The limits the worker sets on itself (``worker.apply_limits``) before it imports code."""
 
 
 class LocalSession:
@@ -257,19 +261,8 @@ class WorkerSession:
         self._out, from_worker_w = os.pipe()
         limits = self.limits
         self._cap = ProcessCap(limits.processes)
-        set_limits = rlimits(
-            limits.memory_mb,
-            limits.cpu_seconds,
-            limits.file_mb,
-            limits.open_files,
-            limits.processes,
-        )
-        cap = self._cap
-
-        def before_exec() -> None:
-            cap.enter()
-            set_limits()
-
+        # No preexec_fn: without one the worker is spawned (vfork), never forked, so no
+        # fork handler of a library (OpenBLAS's can deadlock) runs in the grader's threads.
         self._proc = subprocess.Popen(
             self._command((to_worker_r, from_worker_w)),
             pass_fds=(to_worker_r, from_worker_w),
@@ -279,13 +272,14 @@ class WorkerSession:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=before_exec,
         )
+        self._cap.adopt(self._proc.pid)
         self._output = _Output(self._proc.stdout, limits.output_kb * 1024)
         os.close(to_worker_r)
         os.close(from_worker_w)
         self._buffer = b""
-        message = self._read_message(time.monotonic() + limits.startup)
+        told = self._order(json.dumps({k: getattr(limits, k) for k in SET_BY_THE_WORKER}))
+        message = self._read_message(time.monotonic() + limits.startup) if told else None
         if isinstance(message, dict) and isinstance(message.get("load_error"), str):
             self.load_error = message["load_error"][:1000]
             self._stop()

@@ -1,8 +1,9 @@
 """The worker process: imports one submission and runs the plans the parent sends.
 
 Started with only the standard library, numpy, pluggy and gradekit's contract on its
-path (see ``view``), with the arguments ``SUBMISSION FD_IN FD_OUT``. The control
-pipe carries only folder names and acknowledgements, and the submission's catalog when the
+path (see ``view``), with the arguments ``SUBMISSION FD_IN FD_OUT``. Its first order is
+its limits, which it sets on itself before it imports the submission. The control pipe
+carries only folder names and acknowledgements, and the submission's catalog when the
 parent asks for it (``{"catalog": true}``). Plans are files in a folder the parent writes
 (read-only under bubblewrap); results are files in a folder of the worker's. Nothing the
 worker says is trusted: the parent validates every result.
@@ -14,6 +15,7 @@ import ast
 import inspect
 import json
 import os
+import resource
 import sys
 import textwrap
 from pathlib import Path
@@ -81,12 +83,37 @@ def describe(entry: Entry) -> dict[str, object]:
     }
 
 
+def apply_limits(
+    memory_mb: int, cpu_seconds: int, file_mb: int, open_files: int, processes: int
+) -> None:
+    """Set the worker's resource limits on itself; whatever it starts inherits them.
+
+    Set here rather than between fork and exec in the parent: a ``preexec_fn`` makes the
+    parent fork (not spawn) the worker, and a fork while another of the grader's threads is
+    inside OpenBLAS can deadlock the grader. Root ignores RLIMIT_NPROC, so the parent caps
+    processes with a cgroup there (``ProcessCap``); elsewhere the rlimit applies.
+    """
+    mb = 1 << 20
+    resource.setrlimit(resource.RLIMIT_AS, (memory_mb * mb, memory_mb * mb))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb * mb, file_mb * mb))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if os.geteuid() != 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+
+
 def main(argv: list[str]) -> int:
-    """Load the submission, say whether it loaded, then run plans until the pipe closes."""
+    """Set the limits, load the submission, say whether it loaded, then run plans until
+    the pipe closes."""
     submission, fd_in, fd_out = argv[0], int(argv[1]), int(argv[2])
     os.environ.pop("PWD", None)  # set by bubblewrap's --chdir; the worker's env is only ours
     control_in = os.fdopen(fd_in, "r")
     control_out = os.fdopen(fd_out, "w")
+    limits = json.loads(control_in.readline() or "null")
+    if not isinstance(limits, dict):
+        return 1  # the parent closed the pipe before it sent the limits
+    apply_limits(**limits)
 
     def say(message: dict) -> None:
         control_out.write(json.dumps(message) + "\n")

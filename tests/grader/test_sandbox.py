@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -155,6 +158,33 @@ def test_a_worker_killed_between_checks_is_replaced(tmp_path, backend):
             statuses.append(outcome.status)
             time.sleep(0.5)  # the thread fires while the grader judges
     assert statuses == ["ok", "ok", "ok"]
+
+
+_FORKING = threading.Event()
+_FORKS: list[str] = []
+os.register_at_fork(before=lambda: _FORKS.append("fork") if _FORKING.is_set() else None)
+
+
+@pytest.mark.parametrize("backend", ["rlimits", "bwrap"])
+def test_a_worker_is_spawned_so_no_fork_handler_runs_in_the_grader(tmp_path, backend):
+    """A fork runs every library's fork handlers in the grader, OpenBLAS's among them, which
+    deadlocks the grader when another of its threads is inside a matrix product; a spawn
+    runs none. Python's own handlers stand in for the libraries': they run exactly when a
+    child is forked (a ``preexec_fn``), as the control shows."""
+    if backend not in available():
+        pytest.skip(f"the {backend} backend does not work here")
+    path = tmp_path / "student.py"
+    path.write_text(textwrap.dedent(SUBMISSION))
+    _FORKING.set()
+    try:
+        subprocess.run(["true"], preexec_fn=lambda: None, check=True)
+        control, _FORKS[:] = list(_FORKS), []
+        with WorkerSession(path, Limits(call=1.0), backend) as session:
+            assert session.run(forward_plan("good")).status == "ok"
+    finally:
+        _FORKING.clear()
+    assert control == ["fork"]
+    assert _FORKS == []
 
 
 def test_printing_fake_results_changes_nothing(session):

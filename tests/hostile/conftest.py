@@ -57,6 +57,9 @@ LIMITS: dict[str, Any] = dict(
 """Small limits for backprop: a check of an honest component takes milliseconds."""
 INIT_LIMITS: dict[str, Any] = {**LIMITS, "call": 15.0, "submission": 60.0, "memory_mb": 1024}
 """The initialization experiment draws 1024 x 1024 weights six times, as the bundled one."""
+UNTIMED: dict[str, float] = {"memory_bomb": 30.0}
+"""Attacks whose limit under test is not the clock, with the generous call time they get
+alone, so that a busy machine cannot turn their verdict into a timeout."""
 SLACK = 15.0
 """Seconds a grading may take beyond its limits: the reference's outcomes, judging."""
 
@@ -110,13 +113,16 @@ def init_assignment_folder() -> Path:
 
 
 @cache
-def grader(assignment: str, backend: str) -> Grader:
-    """One grader per assignment and backend for the session (reference outcomes cached)."""
+def grader(assignment: str, backend: str, call: float | None = None) -> Grader:
+    """One grader per assignment, backend and call limit for the session (reference
+    outcomes cached); ``call`` replaces the limits' time per call."""
     if assignment == "initialization":
-        return Grader(
-            load_assignment(init_assignment_folder()), limits=INIT_LIMITS, backend=backend
-        )
-    return Grader(load_assignment(assignment), limits=LIMITS, backend=backend)
+        folder, limits = init_assignment_folder(), INIT_LIMITS
+    else:
+        folder, limits = assignment, LIMITS
+    if call is not None:
+        limits = {**limits, "call": call}
+    return Grader(load_assignment(folder), limits=limits, backend=backend)
 
 
 # ------------------------------------------------------------------------------ the arena
@@ -316,14 +322,16 @@ def grade_in_arena(
     extra: dict[str, Path] | None = None,
     trace_memory: bool = False,
     settle: float = 0.0,
+    call: float | None = None,
 ) -> Graded:
     """Grade hostile submissions ``names`` (and ``extra`` name -> file) in a fresh arena.
 
     ``run(grader, subs)`` grades a list of ``(name, path)`` (default: one by one).
-    ``settle`` seconds are waited before the disk is compared, for delayed attacks.
+    ``settle`` seconds are waited before the disk is compared, for delayed attacks;
+    ``call`` replaces the limits' time per call.
     """
     arena = Arena(root)
-    g = grader(assignment, backend)
+    g = grader(assignment, backend, call)
     listeners = _Listeners(arena.unix_socket)
     subs = []
     for name in names:
@@ -408,6 +416,7 @@ def graded(backend, tmp_path_factory):
                 assignment="initialization" if name == "rng_tamper" else "backprop",
                 trace_memory=name == "result_bomb",
                 settle=1.5 if name == "write_results" else 0.0,
+                call=UNTIMED.get(name),
             )
         return _GRADED[key]
 
