@@ -2,7 +2,9 @@
 differences of the student's own forward, along random directions and at sampled entries.
 
 The number of forward calls depends on ``directions`` and ``samples``, never on the size
-of the layer (as torch's gradcheck fast mode). Inputs stay ``margin`` away from kinks.
+of the layer (as torch's gradcheck fast mode). Inputs stay ``margin`` away from kinks; a
+component whose contract fixes its derivative at a kink (``KINKS``) also runs one backward
+with entries exactly there, compared with the reference.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ..numerics import STEP
 from ..results import Figure, Panel, Series
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Target
+from .central_differences import probe_directions, probe_errors, probe_offsets
 from .compare import array_problem, close, failed_call, scalar_close
 from .inputs import away_from, input_shape, loss_inputs, output_shape, reference_params
 
@@ -47,26 +50,20 @@ class GradientOptions(Options):
     """For losses: the kind of target (default by the loss's name)."""
 
 
-def _probe_offsets(h: float) -> list[float]:
-    return [h, -h, h / 2, -h / 2]
+KINKS: dict[tuple[str, str], str] = {
+    ("activations", "relu"): "f'(0) = 0",
+    ("activations", "leaky_relu"): "f'(0) = alpha",
+    ("activations", "prelu"): "f'(0) = a",
+    ("losses", "hinge"): "the subgradient is 0 where t z = 1 exactly",
+}
+"""The conventions at kinks the contract fixes, by component (docs/contract.md)."""
 
 
-def _probe_directions(
-    value: np.ndarray, options: GradientOptions, rng: np.random.Generator
-) -> list[np.ndarray]:
-    """``directions`` random directions, then ``samples`` unit vectors at random entries."""
-    dirs = [rng.standard_normal(value.shape) for _ in range(options.directions)]
-    for i in rng.choice(value.size, size=min(options.samples, value.size), replace=False):
-        e = np.zeros(value.shape)
-        e[np.unravel_index(int(i), value.shape)] = 1.0
-        dirs.append(e)
-    return dirs
-
-
-def _richardson(f: list[float], h: float) -> float:
-    wide = (f[0] - f[1]) / (2 * h)
-    narrow = (f[2] - f[3]) / h
-    return (4 * narrow - wide) / 3
+def _at_kinks(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A boolean mask choosing about a third of ``x``'s entries (at least one)."""
+    chosen = rng.random(x.shape) < 1 / 3
+    chosen.flat[int(rng.integers(x.size))] = True
+    return chosen
 
 
 class Gradient(CheckKind):
@@ -110,11 +107,12 @@ class Gradient(CheckKind):
         probes = []
         for name, value in arrays.items():
             base = xr if name == "x" else refs[name]
-            for j, v in enumerate(_probe_directions(value, options, rng)):
+            dirs = probe_directions(value, options.directions, options.samples, rng)
+            for j, v in enumerate(dirs):
                 h = STEP * max(1.0, float(np.max(np.abs(value)))) / float(np.max(np.abs(v)))
                 direction = plan.array(v)
                 keys = []
-                for k, step in enumerate(_probe_offsets(h)):
+                for k, step in enumerate(probe_offsets(h)):
                     key = f"p:{name}:{j}:{k}"
                     moved = plan.shifted(base, direction, step)
                     if name == "x":
@@ -126,6 +124,9 @@ class Gradient(CheckKind):
                 if name != "x":
                     plan.set_param("c", name, base)
                 probes.append((name, v, h, keys, j >= options.directions))
+        if (target.kind, target.name) in KINKS:
+            forward(None, x_ref=plan.array(np.where(_at_kinks(x, rng), 0.0, x)))
+            plan.call("c", "backward", plan.array(dout), save="kink")
         plan.meta = {"dout": dout, "probes": probes}
         return plan
 
@@ -140,15 +141,19 @@ class Gradient(CheckKind):
         plan.call("c", "backward", 2.5, save="dx2")
         probes = []
         base = plan.array(y)
-        for j, v in enumerate(_probe_directions(y, options, rng)):
+        for j, v in enumerate(probe_directions(y, options.directions, options.samples, rng)):
             h = STEP * max(1.0, float(np.max(np.abs(y))))
             direction = plan.array(v)
             keys = []
-            for k, step in enumerate(_probe_offsets(h)):
+            for k, step in enumerate(probe_offsets(h)):
                 key = f"p:y:{j}:{k}"
                 plan.call("c", "forward", plan.shifted(base, direction, step), tr, save=key)
                 keys.append(key)
             probes.append(("y", v, h, keys, j >= options.directions))
+        if (target.kind, target.name) in KINKS:  # the hinge: t z = 1 exactly
+            at_margin = np.where(_at_kinks(y, rng), t, y)
+            plan.call("c", "forward", plan.array(at_margin), tr)
+            plan.call("c", "backward", 1.0, save="kink")
         plan.meta = {"dout": None, "probes": probes}
         return plan
 
@@ -183,6 +188,8 @@ class Gradient(CheckKind):
             cases.append(self._linearity(outcome, ref, loss, options.rtol))
         else:
             cases.append(self._self_linearity(outcome, loss))
+        if options.reference and "kink" in ref.values:
+            cases.append(self._kink(target, outcome, ref, options))
         probes = self._probes(outcome, ref, meta, options) if options.reference else None
         cases.append(self._numeric(outcome, meta, loss, options, probes))
         cases.append(self._purity(outcome, loss))
@@ -203,6 +210,20 @@ class Gradient(CheckKind):
                 if not case.passed:
                     return "your forward near the input differs from the reference's there"
         return ""
+
+    def _kink(
+        self, target: Target, outcome: Outcome, ref: Outcome, options: GradientOptions
+    ) -> Case:
+        """The backward at inputs with entries exactly at the kink, against the reference's:
+        central differences cannot judge a kink, the contract's convention does."""
+        name = "at the kink"
+        case = failed_call(outcome, "kink") or close(
+            name, outcome.values["kink"], ref.values["kink"], rtol=options.rtol
+        )
+        if case.passed:
+            return case
+        rule = KINKS[(target.kind, target.name)]
+        return Case(name, False, f"{case.message} (the contract fixes {rule})")
 
     def _shapes(self, outcome: Outcome, ref: Outcome) -> Case:
         """Without the reference: dx and every grad exist, finite, of the reference's shape."""
@@ -299,7 +320,7 @@ class Gradient(CheckKind):
     ) -> Case:
         if probes:
             return Case("numeric", False, f"numeric: not judged: {probes}", compared=False)
-        errors = _probe_errors(outcome, meta, loss)
+        errors = probe_errors(outcome, meta, loss)
         if errors is None:
             why = "a probe forward returned no usable value"
             if outcome.failure is not None:
@@ -325,7 +346,7 @@ class Gradient(CheckKind):
         backward and against central differences, with both tolerances."""
         loss = target.kind == "losses"
         v, ref = outcome.values, expected.values
-        errors = _probe_errors(outcome, plan.meta, loss) or []
+        errors = probe_errors(outcome, plan.meta, loss) or []
         labels = ["dx"] + [f"d{k}" for k in (ref.get("grads") or {})]
         numeric = [max((e[1] for e in errors if e[0] == label), default=np.nan) for label in labels]
         against = []
@@ -379,43 +400,6 @@ def _relative_error(received: Any, expected: Any) -> float:
     scale = max(float(np.max(np.abs(expected))) if expected.size else 0.0, 1e-30)
     err = np.abs(received - expected) / (np.abs(expected) + scale)
     return float(err.max()) if err.size else 0.0
-
-
-def _probe_errors(
-    outcome: Outcome, meta: dict, loss: bool
-) -> list[tuple[str, float, float, float, str]] | None:
-    """Per probe: the array's label (``dx``, ``dW``), the relative error of the analytic
-    derivative along the probe's direction against Richardson-extrapolated central
-    differences, both values and where; None when a probe's forward failed."""
-    v = outcome.values
-    dout = meta["dout"]
-    found = []
-    for name, direction, h, keys, coord in meta["probes"]:
-        values = []
-        for key in keys:
-            got = v.get(key)
-            if loss:
-                if type(got) not in (int, float):
-                    return None
-                values.append(float(got))
-            else:
-                if array_problem(got, dout.shape):
-                    return None
-                values.append(float(np.sum(got * dout)))
-        numeric = _richardson(values, h)
-        grads = v.get("dx") if name in ("x", "y") else (v.get("grads") or {}).get(name)
-        if array_problem(grads, direction.shape):
-            continue  # reported by the dx / dparam cases
-        analytic = float(np.sum(grads * direction))
-        err = abs(analytic - numeric) / max(abs(analytic) + abs(numeric), 1e-8)
-        label = "dx" if name in ("x", "y") else f"d{name}"
-        if coord:
-            i = tuple(int(a) for a in np.argwhere(direction)[0])
-            where = f"{label}[{', '.join(map(str, i))}]"
-        else:
-            where = f"{label} along a random direction"
-        found.append((label, err, analytic, numeric, where))
-    return found
 
 
 @hookimpl

@@ -15,9 +15,9 @@ from ..hookspecs import hookimpl
 from ..numerics import STEP
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Target
+from .central_differences import probe_offsets, richardson
 from .compare import close
 from .features import Unusable, array, number, purity_case, value, watched
-from .gradient import _probe_offsets, _richardson
 from .inputs import away_from
 
 
@@ -66,7 +66,7 @@ class PenaltyCheck(CheckKind):
             # The step stays below the margin: no probe crosses |w|'s kink at 0.
             h = min(STEP * max(1.0, float(np.max(np.abs(w0)))), options.margin / 4)
             keys = []
-            for m, s in enumerate(_probe_offsets(h)):
+            for m, s in enumerate(probe_offsets(h)):
                 key = f"probe{k}:{m}"
                 plan.call("c", "penalty", plan.array(w0 + s * v), save=key)
                 keys.append(key)
@@ -130,7 +130,7 @@ class PenaltyCheck(CheckKind):
             worst = (0.0, "")
             for v, h, keys, coord in plan.meta["probes"]:
                 f = [number(outcome, key, "penalty at a probe") for key in keys]
-                numeric = _richardson(f, h)
+                numeric = richardson(f, h)
                 analytic = float(np.sum(grad * v))
                 err = abs(analytic - numeric) / max(abs(analytic) + abs(numeric), 1e-8)
                 if err > worst[0]:

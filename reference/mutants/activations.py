@@ -1,6 +1,7 @@
 """Known-buggy activations: each subclass breaks one step of the reference and names the mistake.
 
-Every mutant fails a kink-free check (away from x = 0), so no verdict rests on a subgradient.
+Every mutant but the kink ones fails a kink-free check (away from x = 0); those fail only
+the backward at exactly x = 0, where the contract fixes the convention.
 """
 
 from __future__ import annotations
@@ -32,6 +33,26 @@ class ReLUGatesOnDout(ReLU):
         """Return max(0, dout), ignoring where x > 0."""
         dout, _ = self._cached(dout)
         return np.maximum(dout, 0.0)
+
+
+class ReLUKinkOne(ReLU):
+    """ReLU whose mask is x >= 0 (``dx[x < 0] = 0``): f'(0) = 1, not the contract's 0."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Return max(0, x), caching the mask x >= 0."""
+        y = super().forward(x, training=training)
+        self._cache = (np.asarray(x, dtype=np.float64) >= 0,)
+        return y
+
+
+class LeakyReLUKinkOne(LeakyReLU):
+    """Leaky ReLU whose mask is x >= 0: f'(0) = 1, not the contract's alpha."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Return x where x > 0, else alpha x, caching the mask x >= 0."""
+        y = super().forward(x, training=training)
+        self._cache = (np.asarray(x, dtype=np.float64) >= 0,)
+        return y
 
 
 class SigmoidBackwardFromInput(Sigmoid):
@@ -191,6 +212,20 @@ MUTANTS: tuple[Mutant, ...] = (
         ReLUGatesOnDout,
         "ReLU's backward lets the upstream gradient through where x > 0 (the mask cached in "
         "forward), not where dout > 0: max(0, dout) is the wrong gate.",
+    ),
+    _m(
+        "relu_kink_one",
+        "relu",
+        ReLUKinkOne,
+        "At exactly x = 0 the contract fixes ReLU's derivative to 0 (the mask is x > 0); a "
+        "mask of x >= 0, or zeroing only where x < 0, lets the gradient through at the kink.",
+    ),
+    _m(
+        "leaky_relu_kink_one",
+        "leaky_relu",
+        LeakyReLUKinkOne,
+        "At exactly x = 0 the contract fixes Leaky ReLU's derivative to alpha (the mask is "
+        "x > 0, as torch's); a mask of x >= 0 gives 1 there.",
     ),
     _m(
         "sigmoid_backward_from_input",

@@ -72,6 +72,17 @@ class HingeGradWrongSign(Hinge):
         return -super().backward(dout)
 
 
+class HingeKinkActive(Hinge):
+    """Hinge whose subgradient counts the kink ``t z = 1`` as violated: ``1 - t z >= 0``."""
+
+    def forward(self, y: np.ndarray, t: np.ndarray) -> float:
+        """Return the hinge loss, caching the mask ``1 - t z >= 0``."""
+        loss = super().forward(y, t)
+        z, t = np.asarray(y, dtype=np.float64), np.asarray(t, dtype=np.float64)
+        self._cache = (1.0 - t * z >= 0, t)
+        return loss
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "squared_error_grad_no_factor_2",
@@ -120,6 +131,14 @@ MUTANTS: tuple[Mutant, ...] = (
         HingeGradWrongSign,
         "The hinge subgradient is taken as +t on violated margins; the derivative of "
         "1 - t z with respect to z is -t.",
+    ),
+    Mutant(
+        "hinge_kink_active",
+        "losses",
+        "hinge",
+        HingeKinkActive,
+        "At exactly t z = 1 the contract fixes the hinge's subgradient to 0 (the margin is "
+        "violated only where 1 - t z > 0); counting 1 - t z >= 0 gives -t / N at the kink.",
     ),
 )
 """Every loss mutant, one misconception each."""
