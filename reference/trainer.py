@@ -44,6 +44,10 @@ class MiniBatchTrainer:
         """The batch's loss and dL/dy."""
         return squared_error(y, t)
 
+    def epoch_loss(self, losses: list[float]) -> float:
+        """The epoch's ``train_loss``: the mean of its batch losses."""
+        return float(np.mean(losses))
+
     def restore(self, model: Any, best: dict[str, np.ndarray] | None) -> None:
         """Put the best epoch's parameters back into the model."""
         if best is not None:
@@ -70,7 +74,7 @@ class MiniBatchTrainer:
                     )
                 losses.append(loss)
             val_loss = self.loss(model.forward(data["x_val"]), data["t_val"])[0]
-            history["train_loss"].append(float(np.mean(losses)))
+            history["train_loss"].append(self.epoch_loss(losses))
             history["val_loss"].append(val_loss)
             if self.patience is None:
                 continue

@@ -14,6 +14,8 @@ the same feature of the reference's run:
   parameters;
 - **validation**: the reported ``val_loss`` of each epoch is the validation loss of that
   epoch's parameters, recomputed by the grader;
+- **training loss**: the reported ``train_loss`` of each epoch is the mean of its batch
+  losses, each recomputed by the grader at the parameters the batch met;
 - **loss curve** (on the real problem): the recomputed validation curve stays within
   ``band`` decades of the reference's, and the final loss reaches it;
 - **early stopping** (with ``patience``, on a constructed validation curve such as a
@@ -70,7 +72,9 @@ class TrainingRun:
     replay: str = ""
     """Why the replay does not reproduce the parameters ("" when it does)."""
     reported: str = ""
-    """Why the reported history does not match ("" when it does)."""
+    """Why the reported validation losses do not match ("" when they do)."""
+    reported_train: str = ""
+    """Why the reported training losses do not match ("" when they do)."""
     val: np.ndarray | None = None
     train: np.ndarray | None = None
     """The training loss of every epoch's parameters on the whole training set."""
@@ -180,7 +184,9 @@ def analyse(
         denom = float(want @ want)
         run.scale = float(got @ want) / denom if denom > 0 else float("nan")
         run.residual = float(np.linalg.norm(got - run.scale * want) / np.sqrt(denom))
-    run.replay = _replay(rows, offsets, step_epoch, snaps, start, data, (init, update), run.epochs)
+    run.replay, batch_means = _replay(
+        rows, offsets, step_epoch, snaps, start, data, (init, update), run.epochs
+    )
     script = meta.get("script")
     if script is not None:
         run.val = np.array([script[min(e, len(script) - 1)] for e in range(run.epochs)])
@@ -200,6 +206,8 @@ def analyse(
         ]
     )
     run.reported = _reported(value.get("history"), run.val)
+    if not run.reported:
+        run.reported_train = _reported_train(value["history"]["train_loss"], batch_means)
     run.best = int(np.argmin(run.val))
     final = value.get("final")
     if not (isinstance(final, dict) and set(final) == set(NAMES)):
@@ -219,18 +227,25 @@ def analyse(
     return run
 
 
-def _replay(rows, offsets, step_epoch, snaps, start, data, rule, epochs) -> str:
-    """Rerun every logged step with trusted code; say where it departs from the log."""
+def _replay(rows, offsets, step_epoch, snaps, start, data, rule, epochs) -> tuple[str, list[float]]:
+    """Rerun every logged step with trusted code; say where it departs from the log. Also
+    the mean batch loss of every epoch the replay reproduced, each batch's loss taken at
+    the parameters it met (before its update), as ``train_loss`` reports it."""
     init, update = rule
     p = {k: v.copy() for k, v in start.items()}
     state = {k: init(v) for k, v in p.items()}
+    means: list[float] = []
     with np.errstate(all="ignore"):
         for e in range(epochs):
+            losses = []
             for s in np.flatnonzero(step_epoch == e):
                 r = rows[offsets[s] : offsets[s + 1]]
                 if np.any(r < 0):
-                    return f"epoch {e + 1}: a batch holds rows that are not training examples"
-                g = regression.grads(p, data["x"][r], data["t"][r])
+                    problem = f"epoch {e + 1}: a batch holds rows that are not training examples"
+                    return problem, means
+                x, t = data["x"][r], data["t"][r]
+                losses.append(regression.mse(regression.predict(p, x), t))
+                g = regression.grads(p, x, t)
                 for k in NAMES:
                     p[k], state[k] = update(p[k], g[k], state[k])
             want, got = _flat(p), _flat(_params_at(snaps, e))
@@ -240,7 +255,22 @@ def _replay(rows, offsets, step_epoch, snaps, start, data, rule, epochs) -> str:
                     f"after epoch {e + 1} the parameters differ from a replay of the logged "
                     f"batches with the mean squared error's gradient (largest difference "
                     f"{float(np.nanmax(np.abs(got - want))):.3g})"
-                )
+                ), means
+            means.append(float(np.mean(losses)) if losses else float("nan"))
+    return "", means
+
+
+def _reported_train(reported: list, means: list[float]) -> str:
+    """Why the reported ``train_loss`` differs from the recomputed batch means ("" when
+    it does not), on the epochs the replay reproduced."""
+    for e, want in enumerate(means):
+        got = float(reported[e])
+        if np.isfinite(want) and abs(got - want) > 1e-6 * max(abs(want), 1e-12):
+            return (
+                f"history['train_loss'][{e}] is {got:.6g}, but the mean of epoch {e + 1}'s "
+                f"batch losses, each at the parameters the batch met, is {want:.6g}"
+                + (f" (ratio {got / want:.3g})" if want else "")
+            )
     return ""
 
 
@@ -321,6 +351,7 @@ class Training(CheckKind):
             ),
             self._updates(got, expected),
             _same("validation", got.reported, expected.reported),
+            _same("training loss", got.reported_train, expected.reported_train),
         ]
         if target.kwargs.get("patience") is not None:
             ok = got.epochs == expected.epochs

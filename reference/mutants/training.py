@@ -69,6 +69,14 @@ class TrainerWrongAxis(MiniBatchTrainer):
         return float(np.mean(np.sum(diff**2, axis=0))), 2.0 * diff / t.shape[1]
 
 
+class TrainerLastBatchLoss(MiniBatchTrainer):
+    """A trainer that reports the epoch's last batch loss as its ``train_loss``."""
+
+    def epoch_loss(self, losses: list[float]) -> float:
+        """The last batch's loss (wrong: one noisy batch, not the epoch)."""
+        return float(losses[-1])
+
+
 class TrainerNoRestore(MiniBatchTrainer):
     """A trainer that stops early but keeps the last epoch's weights."""
 
@@ -145,6 +153,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "The loss summed over the batch and averaged over the outputs: the mini-batch loss "
         "is averaged over the batch axis (axis 0), so the step does not grow with the batch "
         "size.",
+    ),
+    Mutant(
+        "trainer_last_batch_loss",
+        "trainers",
+        "minibatch",
+        TrainerLastBatchLoss,
+        "The epoch's training loss is the mean of all its batch losses; the last batch's "
+        "loss alone is one noisy sample of it.",
     ),
     Mutant(
         "trainer_no_restore",

@@ -103,6 +103,26 @@ def test_reported_validation_losses_are_recomputed():
     assert cases["updates"].passed and cases["loss curve"].passed
 
 
+class ReportsAnyTrainingLoss(MiniBatchTrainer):
+    """Reports finite numbers of the right length as train_loss: the validation losses."""
+
+    def fit(self, model, optimizer, data, rng):
+        history = super().fit(model, optimizer, data, rng)
+        history["train_loss"] = list(history["val_loss"])
+        return history
+
+
+@pytest.mark.parametrize("check_id", ["minibatch.sgd", "minibatch.early-stopping-valley"])
+def test_reported_training_losses_are_recomputed(check_id):
+    cases = {c.name: c for c in _cases(check_id, ReportsAnyTrainingLoss)}
+    assert not cases["training loss"].passed
+    assert "history['train_loss'][0]" in cases["training loss"].message
+    assert "mean of epoch 1's batch losses" in cases["training loss"].message
+    assert cases["updates"].passed and cases["validation"].passed
+    honest = {c.name: c for c in _cases(check_id, MiniBatchTrainer)}
+    assert honest["training loss"].passed
+
+
 def test_the_replay_catches_a_forged_log():
     check = _check("minibatch.sgd")
     outcome = LocalSession({("trainers", "minibatch"): MiniBatchTrainer}).run(check.plan)
