@@ -65,7 +65,7 @@ def close(
     problem = array_problem(received, expected.shape)
     if problem:
         return Case(name, False, f"{name}: {problem}", weight)
-    received = received.astype(np.float64)
+    dtype, received = received.dtype, received.astype(np.float64)
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
     allowed = rtol * (np.abs(expected) + max(scale, 1e-30))
     ratio = np.abs(received - expected) / allowed
@@ -75,13 +75,25 @@ def close(
     r, e = float(received[i]), float(expected[i])
     err = abs(r - e) / (abs(e) + max(scale, 1e-30))
     wrong = int(np.sum(ratio > 1.0))
-    return Case(
-        name,
-        False,
+    message = (
         f"{name}{_index(i)}: received {r:.6g}, expected {e:.6g} from the {source}; "
-        f"relative error {err:.1e} > tolerance {rtol:.0e} ({wrong} of {ratio.size} entries wrong)",
-        weight,
+        f"relative error {err:.1e} > tolerance {rtol:.0e} ({wrong} of {ratio.size} entries wrong)"
     )
+    if dtype != np.float64:
+        message = _dtype_first(name, dtype, float(ratio.max()) * rtol, message)
+    return Case(name, False, message, weight)
+
+
+def _dtype_first(name: str, dtype: np.dtype, err: float, message: str) -> str:
+    """A failure of an array that is not float64: the dtype is the reason when the values
+    agree to the dtype's own precision, and a note otherwise."""
+    eps = float(np.finfo(dtype).eps) if dtype.kind == "f" else 0.0
+    if err <= 8 * eps:
+        return (
+            f"{name}: returned {dtype}; return float64 (the values agree only to {dtype} "
+            f"precision: {message.split('; ', 1)[1]})"
+        )
+    return f"{message}; it also returned {dtype}, not float64"
 
 
 def scalar_close(

@@ -83,3 +83,20 @@ def test_submission_that_does_not_load_gets_zero_with_the_reason(tmp_path):
     assert result.score == 0
     assert "syntax error (student.py, line 2)" in result.load_error
     assert all(c.status == "error" and "did not load" in c.message for c in result.checks)
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ("return np.maximum(x, 0).astype(np.float32)", "returned float32; return float64"),
+        ("return np.tanh(x).astype(np.float32)", "it also returned float32, not float64"),
+    ],
+    ids=["float32 only", "float32 and wrong"],
+)
+def test_a_dtype_problem_is_named_before_the_numbers(tmp_path, body, needle):
+    """Values right to float32 precision fail for their dtype, not for their digits; wrong
+    values fail for their digits, with the dtype as a note."""
+    result = grader("backprop").grade(write(tmp_path, body))
+    values = next(c for c in result.checks if c.name == "relu.values")
+    assert values.status == "failed"
+    assert needle in values.message, values.message
