@@ -19,6 +19,7 @@ from . import __version__
 from .assignments import BUNDLED, Assignment, CheckSpec
 from .checks import Case, CheckKind, Target, check_kinds
 from .errors import GradekitError
+from .misconceptions import across_checks, explaining, named
 from .plugins import REFERENCE_MODULE
 from .results import CaseResult, CheckResult, Figure, GradeReport, SubmissionResult
 from .sandbox.backends import choose
@@ -225,13 +226,26 @@ class Grader:
 
     def _grade(self, path: Path, name: str) -> SubmissionResult:
         """Run every check's plan in the submission's worker and judge each outcome."""
-        results = []
         with WorkerSession(path, self.limits, self.backend, self.hidden) as worker:
             outcomes = worker.run_many((check.plan, check.timeout) for check in self.checks)
-            for check, outcome in zip(self.checks, outcomes, strict=True):
-                results.append(self.verdict(check, outcome, name))  # the worker runs ahead
+            results = self.judge_all(self.checks, outcomes, name)
             load_error = worker.load_error
         return self._result(path, name, results, load_error)
+
+    def judge_all(
+        self, checks: list[PreparedCheck], outcomes: Iterable[Outcome], submission: str
+    ) -> list[CheckResult]:
+        """Every check's verdict, then each misconception named from every check of its
+        component (``misconceptions.across_checks``). ``outcomes`` may still be arriving:
+        each is judged as it comes, while the worker runs ahead."""
+        graded = [
+            (check, outcome, self.verdict(check, outcome, submission))
+            for check, outcome in zip(checks, outcomes, strict=True)
+        ]
+        try:
+            return across_checks(graded, self.mutants, self.mutant_expected)
+        except Exception:  # naming must never cost a grade: name nothing instead
+            return [r.model_copy(update={"misconception": None}) for _, _, r in graded]
 
     def ungraded(self, path: Path, name: str, exc: Exception) -> SubmissionResult:
         """A submission whose grading failed with ``exc``: every check at 0 with one line
@@ -351,24 +365,12 @@ class Grader:
             return None
 
     def diagnose(self, check: PreparedCheck, outcome: Outcome, failed: list[Case]) -> str | None:
-        """The misconceptions of the mutants that explain every failed comparison."""
-        wrong = {c.name for c in failed if c.compared}
-        if not wrong:
+        """The misconception of the mutants whose answers this one matches on every compared
+        case of this check, when a compared case failed (see ``misconceptions``)."""
+        if not any(c.compared for c in failed):
             return None
-        found = []
-        for mutant in self.mutants:
-            if (mutant.kind, mutant.target) != (check.target.kind, check.target.name):
-                continue
-            expected = self.mutant_expected(check, mutant)
-            if expected is None:
-                continue
-            try:
-                cases = check.judge(outcome, expected)
-            except Exception:  # a mutant whose outcome this answer cannot be judged against
-                continue
-            if all(c.passed for c in cases if c.compared and c.name in wrong):
-                found.append(mutant.misconception)
-        return " / ".join(found[:2]) or None
+        names = explaining(check, outcome, self.mutants, self.mutant_expected)
+        return named(names or set(), self.mutants)
 
     def mutant_expected(self, check: PreparedCheck, mutant: MutantInfo) -> Any:
         """The mutant's outcome on the check's plan, memoised; None when it cannot explain

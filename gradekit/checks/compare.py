@@ -61,6 +61,10 @@ def close(
             return Case(name, False, f"{name}: {array_problem(received, expected.shape)}", weight)
         if not np.array_equal(~np.isfinite(received), bad):
             return Case(name, False, f"{name}: non-finite where the {source} is not", weight)
+        if not np.array_equal(received[bad], expected[bad], equal_nan=True):  # nan, +inf, -inf
+            i = tuple(int(a) for a in np.argwhere(bad)[0])
+            message = f"{name}{_index(i)}: received {received[i]}, expected {expected[i]}"
+            return Case(name, False, f"{message} from the {source}", weight)
         received, expected = np.where(bad, 0.0, received), np.where(bad, 0.0, expected)
     problem = array_problem(received, expected.shape)
     if problem:
@@ -104,8 +108,8 @@ def scalar_close(
         received = float(received.reshape(()))
     if type(received) not in (int, float) or isinstance(received, bool):
         return Case(name, False, f"{name}: expected a number, received {describe(received)}")
-    if not np.isfinite(received) or not np.isfinite(expected):
-        same = not np.isfinite(received) and not np.isfinite(expected)
+    if not np.isfinite(received) or not np.isfinite(expected):  # nan, +inf and -inf differ
+        same = received == expected or (np.isnan(received) and np.isnan(expected))
         return Case(
             name, same, "" if same else f"{name}: received {received}, expected {expected:.6g}"
         )

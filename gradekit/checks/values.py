@@ -1,7 +1,9 @@
 """Forward (value) checks on fixed and random inputs, with the lecture's edge cases.
 
-Large magnitudes (a sigmoid must not overflow, softmax needs its max subtracted), zeros,
-and a batch of one, for layers, activations and losses, in training or test mode.
+Large magnitudes (a sigmoid must not overflow, softmax needs its max subtracted), a large
+common offset (softmax is shift-invariant: only a missing max shift overflows there, while
+an underflowed probability does not), zeros, and a batch of one, for layers, activations
+and losses, in training or test mode.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from .base import Case, CheckKind, Options, Target
 from .compare import close, failed_call, scalar_close
 from .inputs import input_shape, loss_inputs, reference_params
 
-InputCase = Literal["random", "large", "zeros", "batch1"]
-SCALES = {"random": 1.0, "large": 1000.0, "zeros": 0.0, "batch1": 1.0}
+InputCase = Literal["random", "large", "offset", "zeros", "batch1"]
+SCALES = {"random": 1.0, "large": 1000.0, "offset": 1.0, "zeros": 0.0, "batch1": 1.0}
+OFFSETS = {"offset": 1000.0}
+"""Added to every entry of the input (the scores, for a loss)."""
+LABELS = {"batch1": "batch of one", "offset": "large offset input"}
 
 
 class ValuesOptions(Options):
-    cases: tuple[InputCase, ...] = ("random", "large", "zeros", "batch1")
+    cases: tuple[InputCase, ...] = ("random", "large", "offset", "zeros", "batch1")
     batch: int = 4
     features: int = 6
     rtol: float = 1e-9
@@ -54,9 +59,11 @@ class Values(CheckKind):
             sized = options.model_copy(update={"batch": batch})
             if target.kind == "losses":
                 y, t = loss_inputs(target, sized, rng, scale=SCALES[case])
+                y = y + OFFSETS.get(case, 0.0)
                 plan.call(obj, "forward", plan.array(y), plan.array(t), save=case)
             else:
                 x = SCALES[case] * rng.standard_normal(input_shape(target, sized))
+                x = x + OFFSETS.get(case, 0.0)
                 plan.call(obj, "forward", plan.array(x), save=case, training=options.training)
         return plan
 
@@ -65,7 +72,7 @@ class Values(CheckKind):
     ) -> list[Case]:
         cases = []
         for case in options.cases:
-            name = f"{case} input" if case != "batch1" else "batch of one"
+            name = LABELS.get(case, f"{case} input")
             missing = failed_call(outcome, case)
             if missing:
                 cases.append(Case(name, False, missing.message.replace(case, name, 1)))
