@@ -18,6 +18,7 @@ from typing import Any
 from . import __version__
 from .assignments import BUNDLED, Assignment, CheckSpec
 from .checks import Case, CheckKind, Target, check_kinds
+from .credit import credit
 from .errors import GradekitError
 from .misconceptions import across_checks, explaining, named
 from .plugins import REFERENCE_MODULE
@@ -122,28 +123,6 @@ def reference_mutants() -> list[MutantInfo]:
     from gradekit_reference.mutants import all_mutants
 
     return [MutantInfo(m.name, m.kind, m.target, m.factory, m.misconception) for m in all_mutants()]
-
-
-def credit(cases: list[Case], free: Iterable[frozenset[str]] = ()) -> float:
-    """The passed share of the cases' weights, in [0, 1].
-
-    Self-consistency cases (inputs left alone, backward linear in dout) earn nothing when
-    every comparison with the expected outcome fails: a component that returns garbage,
-    or nothing, is not partly right for leaving its inputs alone; nor is one that fails a
-    gate case (its purpose). ``free`` holds, for
-    each component that does nothing (see ``Grader.null_passes``), the cases it passes:
-    a submission that passes no more than one of them does earns nothing.
-    """
-    total = sum(c.weight for c in cases) or 1.0
-    compared = [c for c in cases if c.compared]
-    if compared and not any(c.passed for c in compared):
-        return 0.0
-    if any(c.gate and not c.passed for c in cases):
-        return 0.0
-    passed = {c.name for c in cases if c.passed}
-    if any(passed <= nothing for nothing in free):
-        return 0.0
-    return sum(c.weight for c in cases if c.passed) / total
 
 
 class Grader:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gradekit.checks import Case
-from gradekit.grading import credit
+from gradekit.credit import credit
 
 
 def cases(*spec: tuple[bool, bool, float]) -> list[Case]:
