@@ -281,6 +281,25 @@ def warnings_at_large(factory: Callable[..., Any], case: Case) -> float:
     return 0.0
 
 
+LEFT_SLOPE: dict[str, Callable[[Case], Any]] = {
+    "relu": lambda c: 0.0,
+    "leaky_relu": lambda c: c.hyper["alpha"],
+    "prelu": slopes,
+    "elu": lambda c: c.hyper["alpha"],
+}
+"""f'(0) by the contract's convention (the mask is x > 0): the left branch's slope."""
+
+
+def kink_error(factory: Callable[..., Any], case: Case) -> float:
+    """Mixed error of backward at exactly x = 0 against ``LEFT_SLOPE``; 0 if smooth there."""
+    if case.name not in LEFT_SLOPE:
+        return 0.0
+    layer = build(factory, case)
+    layer.forward(np.zeros((2, D)))
+    expected = np.broadcast_to(np.asarray(LEFT_SLOPE[case.name](case), dtype=float), (2, D))
+    return _mixed_error(layer.backward(np.ones((2, D))), expected)
+
+
 Check = Callable[[Callable[..., Any], Case], float]
 CHECKS: dict[str, tuple[Check, float]] = {
     "forward_grid": (lambda f, c: forward_error(f, c, GRID), VALUE_TOL),
@@ -291,6 +310,7 @@ CHECKS: dict[str, tuple[Check, float]] = {
     "input_grad_large": (large_grad_error, LARGE_GRAD_TOL),
     "param_grad": (param_grad_error, GRAD_TOL),
     "no_warnings": (warnings_at_large, 0.0),
+    "kink": (kink_error, 0.0),
 }
 """Check name -> (error function, tolerance). All but no_warnings run with numpy's floating
 point warnings silenced, so they judge the values alone, as a sandboxed grader does."""
@@ -454,6 +474,8 @@ def test_backward_before_forward_and_mismatched_shapes_are_errors() -> None:
 
 CAUGHT_BY: dict[str, set[str]] = {
     "relu_backward_gates_on_dout": {"input_grad"},
+    "relu_kink_one": {"kink"},
+    "leaky_relu_kink_one": {"kink"},
     "sigmoid_backward_from_input": {"input_grad"},
     "sigmoid_overflow": {"forward_large", "no_warnings"},
     "tanh_backward_from_input": {"input_grad"},

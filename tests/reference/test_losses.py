@@ -224,6 +224,15 @@ def test_hinge_subgradient_is_zero_at_the_kink() -> None:
     assert np.array_equal(loss.backward(), np.array([0.0, 0.0, -1.0, 1.0]) / 4)
 
 
+def hinge_kink_error(factory: Callable[..., Any]) -> float:
+    """Largest difference of the subgradient from the contract's, with t z = 1 twice."""
+    t = np.array([1.0, -1.0, 1.0, -1.0])
+    z = np.array([1.0, -1.0, 0.5, 2.0])  # t z = 1, 1 (kinks), 0.5 (active), -2 (active)
+    loss = factory()
+    loss.forward(z, t)
+    return float(np.max(np.abs(loss.backward() - np.array([0.0, 0.0, -1.0, 1.0]) / 4)))
+
+
 @pytest.mark.parametrize(
     ("factory", "y", "t"),
     [
@@ -262,6 +271,7 @@ CHECKS: dict[str, tuple[str, Callable[[Callable[..., Any]], float], float]] = {
         GRAD_TOL,
     ),
     "gradient_hinge": ("hinge", lambda f: loss_gradient_error(f, "hinge_vector"), GRAD_TOL),
+    "kink_hinge": ("hinge", hinge_kink_error, EXACT_TOL),
 }
 """Check name -> (loss, error of a factory, tolerance): the reference passes, a mutant fails."""
 
@@ -272,6 +282,7 @@ DETECTED_BY = {
     "cross_entropy_summed": "value_cross_entropy",
     "cross_entropy_grad_not_averaged": "gradient_cross_entropy",
     "hinge_grad_wrong_sign": "gradient_hinge",
+    "hinge_kink_active": "kink_hinge",
 }
 """Mutant name -> the check that catches it."""
 
