@@ -85,6 +85,20 @@ class DropoutNoRescale(Dropout):
         return x * self._mask
 
 
+class DropoutOneMaskPerBatch(Dropout):
+    """Inverted dropout drawing one mask of features for the whole batch."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Return ``x * mask`` with one ``(u < p) / p`` row shared by every example."""
+        x = np.asarray(x, dtype=np.float64)
+        if training:
+            row = (self.rng.random(x.shape[1:]) < self.p) / self.p
+            self._mask = np.broadcast_to(row, x.shape).copy()
+        else:
+            self._mask = np.ones_like(x)
+        return x * self._mask
+
+
 class DropoutPIsDrop(Dropout):
     """Inverted dropout that reads p as the drop probability, as torch does."""
 
@@ -142,6 +156,14 @@ class DropConnectNoTestScale(DropConnect):
 
 
 MUTANTS: tuple[Mutant, ...] = (
+    Mutant(
+        "dropout_one_mask_per_batch",
+        "layers",
+        "dropout",
+        DropoutOneMaskPerBatch,
+        "Dropout draws a fresh mask for every example: one mask shared by the whole batch "
+        "drops the same units for all of them, so the batch sees a single thinned network.",
+    ),
     Mutant(
         "linear_bias_grad_mean",
         "layers",

@@ -44,6 +44,21 @@ class SoftmaxNoMaxSubtraction(SoftmaxCrossEntropy):
         return float(-np.sum(targets * np.log(probs)) / z.shape[0])
 
 
+class SoftmaxLogOfProbability(SoftmaxCrossEntropy):
+    """Softmax cross-entropy that subtracts the max but takes ``log`` of the probability,
+    which underflows to ``log(0) = -inf`` for a score far below the row's largest."""
+
+    def forward(self, y: np.ndarray, t: np.ndarray) -> float:
+        """Return ``-mean(sum T log(softmax(z - max z)))`` computed from the probabilities."""
+        z = np.asarray(y, dtype=np.float64)
+        targets = self._targets(z, t)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        probs = e / e.sum(axis=1, keepdims=True)
+        self._cache = (probs, targets)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(-np.sum(targets * np.log(probs)) / z.shape[0])
+
+
 class CrossEntropySummed(SoftmaxCrossEntropy):
     """Softmax cross-entropy summed over the batch instead of averaged (value and gradient)."""
 
@@ -99,6 +114,15 @@ MUTANTS: tuple[Mutant, ...] = (
         SquaredErrorSummed,
         "The squared error is summed over the mini-batch; the course averages every loss over "
         "the batch, so the loss and its gradient are N times too large.",
+    ),
+    Mutant(
+        "softmax_log_of_probability",
+        "losses",
+        "softmax_cross_entropy",
+        SoftmaxLogOfProbability,
+        "The max is subtracted, but the log is taken of the probability, which underflows to "
+        "0 for a score far below the largest: log(0) = -inf, and 0 * -inf = nan in the sum. "
+        "Take log softmax directly: z - max z - log(sum(exp(z - max z))).",
     ),
     Mutant(
         "softmax_no_max_subtraction",

@@ -146,6 +146,15 @@ class AdamStepNotIncremented(Adam):
         return new_w, {"m": m, "v": v, "t": np.array(float(state["t"]))}
 
 
+class AdamStepCountFromOne(Adam):
+    """Adam whose ``init`` starts the step count at 1, then increments it before use: the
+    first update bias-corrects as step 2."""
+
+    def init(self, param: np.ndarray) -> State:
+        """Zero moments, and ``t = 1``."""
+        return {**super().init(param), "t": np.array(1.0)}
+
+
 class StepDecayEveryStep(StepDecay):
     """Step decay applied at every step: ``lr0 * gamma^step``."""
 
@@ -250,6 +259,15 @@ MUTANTS: tuple[Mutant, ...] = (
         AdamStepNotIncremented,
         "Adam whose step count t is never incremented: every step is bias-corrected as the "
         "first, so later steps are too large.",
+    ),
+    Mutant(
+        "adam_t_from_one",
+        "optimizers",
+        "adam",
+        AdamStepCountFromOne,
+        "Adam's step count t counts the updates done: 0 after init, so that incremented "
+        "before use the first update is bias-corrected with t = 1; starting it at 1 corrects "
+        "the first step as the second, and it is too small.",
     ),
     Mutant(
         "step_decay_every_step",

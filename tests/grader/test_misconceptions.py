@@ -12,7 +12,6 @@ import pytest
 
 from gradekit.sandbox.runner import LocalSession
 from gradekit_reference.initializers import Normal
-from gradekit_reference.losses import SoftmaxCrossEntropy
 from gradekit_reference.optimizers import RMSProp
 from gradekit_reference.transforms import Mixup
 
@@ -45,29 +44,10 @@ class NormalIgnoresStd(Normal):
         return 1.0
 
 
-class SoftmaxLogOfProbability(SoftmaxCrossEntropy):
-    """Subtracts the row maximum, then takes the log of the probability, which underflows
-    to log(0) = -inf for a score far below the maximum (CS231n 2016)."""
-
-    def forward(self, y, t):
-        z = np.asarray(y, dtype=np.float64)
-        targets = self._targets(z, t)
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        probs = e / e.sum(axis=1, keepdims=True)
-        self._cache = (probs, targets)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return float(-np.sum(targets * np.log(probs)) / z.shape[0])
-
-
 DEVIANTS = {
     "mixup with two lambdas": ("transforms", "mixup", MixupTwoLambdas),
     "rmsprop on |g|": ("optimizers", "rmsprop", RMSPropAbsolute),
     "normal ignoring its std": ("initializers", "normal", NormalIgnoresStd),
-    "softmax log of an underflowed probability": (
-        "losses",
-        "softmax_cross_entropy",
-        SoftmaxLogOfProbability,
-    ),
 }
 
 

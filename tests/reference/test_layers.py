@@ -377,6 +377,15 @@ def test_dropconnect_eval_scales_weights_by_p() -> None:
 
 # ------------------------------------------------------------------------------- mutants
 
+
+def shared_mask_fraction(factory: Callable[..., Any]) -> float:
+    """The share of examples whose training mask equals the first example's (p = 0.5, 20
+    features: 2^-20 for independent masks)."""
+    layer = factory(0.5, rng=np.random.default_rng(4))
+    masks = layer.forward(np.ones((200, 20)), training=True) != 0
+    return float(np.mean(np.all(masks[1:] == masks[0], axis=1)))
+
+
 CHECKS: dict[str, tuple[Callable[[Callable[..., Any]], float], float]] = {
     "gradient_linear": (
         lambda f: max(gradient_errors(GRAD_CASES["linear"], f).values()),
@@ -389,6 +398,7 @@ CHECKS: dict[str, tuple[Callable[[Callable[..., Any]], float], float]] = {
     "batchnorm_train_moments": (batchnorm_train_moments_error, 1e-3),
     "dropout_expectation": (lambda f: abs(train_eval_expectation_z(f, 0.8, 0)), Z_TOL),
     "dropout_keep_fraction": (lambda f: abs(keep_fraction_z(f, 0.8, 0)), Z_TOL),
+    "dropout_examples_independent": (shared_mask_fraction, 0.05),
     "vanilla_dropout_eval": (lambda f: eval_scale_error(f, 0.3), EXACT_TOL),
     "dropconnect_weight_mask": (dropconnect_weight_mask_error, 0.1),
     "dropconnect_eval": (dropconnect_eval_error, EXACT_TOL),
@@ -403,6 +413,7 @@ DETECTED_BY = {
     "batchnorm_backward_no_stat_paths": "gradient_batchnorm_train",
     "dropout_no_rescale": "dropout_expectation",
     "dropout_p_is_drop": "dropout_keep_fraction",
+    "dropout_one_mask_per_batch": "dropout_examples_independent",
     "vanilla_dropout_no_test_scale": "vanilla_dropout_eval",
     "dropconnect_masks_units": "dropconnect_weight_mask",
     "dropconnect_no_test_scale": "dropconnect_eval",

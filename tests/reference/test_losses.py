@@ -279,6 +279,7 @@ DETECTED_BY = {
     "squared_error_grad_no_factor_2": "gradient_squared_error",
     "squared_error_summed": "value_squared_error",
     "softmax_no_max_subtraction": "large_scores",
+    "softmax_log_of_probability": "large_scores",
     "cross_entropy_summed": "value_cross_entropy",
     "cross_entropy_grad_not_averaged": "gradient_cross_entropy",
     "hinge_grad_wrong_sign": "gradient_hinge",
