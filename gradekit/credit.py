@@ -6,6 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .checks import Case
+from .results import CheckResult
+
+SEVERE_CAP = 0.5
+"""The share of a component's points it can keep when it fails its purpose."""
 
 
 def credit(cases: list[Case], free: Iterable[frozenset[str]] = ()) -> float:
@@ -28,3 +32,35 @@ def credit(cases: list[Case], free: Iterable[frozenset[str]] = ()) -> float:
     if any(passed <= nothing for nothing in free):
         return 0.0
     return sum(c.weight for c in cases if c.passed) / total
+
+
+def cap_severe(results: list[CheckResult]) -> list[CheckResult]:
+    """Cap each component that fails a severe case (its purpose) at ``SEVERE_CAP`` of its
+    points: every check of it is scaled by the same factor, and says why.
+
+    Partial credit is shared among cases by count; without the cap a component that fails
+    its purpose on one case (a frozen dropout mask, nan on large scores) would keep most
+    of its points for the cases it gets right.
+    """
+    components: dict[str, list[int]] = {}
+    for i, r in enumerate(results):
+        components.setdefault(r.component, []).append(i)
+    out = list(results)
+    for indices in components.values():
+        severe = [(results[i].name, c.name) for i in indices for c in results[i].cases if c.severe]
+        total = sum(results[i].score for i in indices)
+        cap = SEVERE_CAP * sum(results[i].max_score for i in indices)
+        if not severe or total <= cap:
+            continue
+        check, case = severe[0]
+        why = (
+            f"credit capped at {SEVERE_CAP:.0%} of {results[indices[0]].component}'s points: "
+            f"{check} fails its purpose ({case})"
+        )
+        for i in indices:
+            r = results[i]
+            message = f"{r.message}; {why}" if r.message else why
+            out[i] = r.model_copy(
+                update={"score": round(r.score * cap / total, 6), "message": message}
+            )
+    return out

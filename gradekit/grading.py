@@ -18,7 +18,7 @@ from typing import Any
 from . import __version__
 from .assignments import BUNDLED, Assignment, CheckSpec
 from .checks import Case, CheckKind, Target, check_kinds
-from .credit import credit
+from .credit import cap_severe, credit
 from .errors import GradekitError
 from .misconceptions import across_checks, explaining, named
 from .plugins import REFERENCE_MODULE
@@ -222,9 +222,10 @@ class Grader:
             for check, outcome in zip(checks, outcomes, strict=True)
         ]
         try:
-            return across_checks(graded, self.mutants, self.mutant_expected)
+            results = across_checks(graded, self.mutants, self.mutant_expected)
         except Exception:  # naming must never cost a grade: name nothing instead
-            return [r.model_copy(update={"misconception": None}) for _, _, r in graded]
+            results = [r.model_copy(update={"misconception": None}) for _, _, r in graded]
+        return cap_severe(results)
 
     def ungraded(self, path: Path, name: str, exc: Exception) -> SubmissionResult:
         """A submission whose grading failed with ``exc``: every check at 0 with one line
@@ -329,7 +330,15 @@ class Grader:
             score=round(score, 6),
             message=message,
             misconception=misconception,
-            cases=[CaseResult(name=c.name, passed=c.passed, message=c.message) for c in cases],
+            cases=[
+                CaseResult(
+                    name=c.name,
+                    passed=c.passed,
+                    message=c.message,
+                    severe=c.severe and not c.passed,
+                )
+                for c in cases
+            ],
             output=output,
             figure=self.figure(check, outcome) if self.figures else None,
         )

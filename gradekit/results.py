@@ -20,6 +20,8 @@ class CaseResult(BaseModel):
     name: str
     passed: bool
     message: str = ""
+    severe: bool = False
+    """A failure that caps the component's credit at half (docs/grading.md)."""
 
 
 class Series(BaseModel):

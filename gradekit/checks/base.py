@@ -41,6 +41,9 @@ class Case:
     gate: bool = False
     """Whether the check earns nothing when this case fails: the component's purpose, such
     as a diagnoser doing better than guessing."""
+    severe: bool = False
+    """Whether failing this case means the component fails its purpose (non-finite values
+    on ordinary or large inputs, a generator ignored): its credit is capped at half."""
 
 
 @dataclass(frozen=True)

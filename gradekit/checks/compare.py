@@ -37,6 +37,19 @@ def array_problem(value: Any, shape: tuple[int, ...] | None = None) -> str | Non
     return None
 
 
+def nonfinite_where_finite(received: Any, expected: Any) -> bool:
+    """Whether ``received`` (a number or an array of ``expected``'s shape) holds nan or inf
+    where ``expected`` is finite."""
+    if type(received) in (int, float):
+        received = np.asarray(received, dtype=np.float64)
+    if not isinstance(received, np.ndarray) or received.dtype.kind not in "fiu":
+        return False
+    expected = np.asarray(expected, dtype=np.float64)
+    if received.shape != expected.shape:
+        return False
+    return bool(np.any(~np.isfinite(received) & np.isfinite(expected)))
+
+
 def _index(i: tuple[int, ...]) -> str:
     return f"[{', '.join(map(str, i))}]" if i else ""
 

@@ -327,7 +327,7 @@ class Distribution(CheckKind):
                 )
                 break
         message = f"rng: {problems[0]}" if problems else ""
-        return Case("rng", not problems, message, 0.5, compared=False)
+        return Case("rng", not problems, message, 0.5, compared=False, severe=True)
 
     def _reproducible(self, outcome: Outcome, valid: list) -> Case:
         got = outcome.values.get("repeat")

@@ -8,6 +8,7 @@ and losses, in training or test mode.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from ..hookspecs import hookimpl
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Target
-from .compare import close, failed_call, scalar_close
+from .compare import close, failed_call, nonfinite_where_finite, scalar_close
 from .inputs import input_shape, loss_inputs, reference_params
 
 InputCase = Literal["random", "large", "offset", "zeros", "batch1"]
@@ -80,9 +81,12 @@ class Values(CheckKind):
             want = expected.values[case]
             got = outcome.values[case]
             if target.kind == "losses":
-                cases.append(scalar_close(name, got, want, rtol=options.rtol))
+                verdict = scalar_close(name, got, want, rtol=options.rtol)
             else:
-                cases.append(close(name, got, np.asarray(want), rtol=options.rtol))
+                verdict = close(name, got, np.asarray(want), rtol=options.rtol)
+            # nan or inf where the reference is finite: the component fails its purpose
+            severe = not verdict.passed and nonfinite_where_finite(got, want)
+            cases.append(replace(verdict, severe=severe))
         return cases
 
 
