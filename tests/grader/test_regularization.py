@@ -7,11 +7,14 @@ through the same plan executor) and the seed sweep (trusted example, in-process)
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from gradekit.assignments import Assignment
+from gradekit.checks.gradient import Gradient, GradientOptions
 from gradekit.grading import Grader
 from gradekit.plugins import load_catalog
+from gradekit.sandbox.plan import Outcome
 from gradekit.sandbox.runner import LocalSession
 from gradekit_reference.mutants import all_mutants
 
@@ -165,3 +168,18 @@ def test_no_false_alarm_on_a_correct_submission_with_other_seeds(seed):
         if not case.passed
     ]
     assert wrong == []
+
+
+def test_a_mask_that_misses_the_references_earns_no_masked_case():
+    """Compared only where both masks keep an entry, a mask chosen as the complement of the
+    reference's would have nothing compared, so any values would pass: it fails instead."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 12))
+    keep = rng.random(x.shape) < 0.6
+    ref = Outcome(values={"y": np.where(keep, x / 0.6, 0.0)})
+    options = GradientOptions(reference=False, masked=("y",))
+    judge = Gradient()._masked
+    complement = Outcome(values={"y": np.where(keep, 0.0, rng.standard_normal(x.shape))})
+    case = judge("y", complement, ref, options)
+    assert not case.passed and "no entry is kept by both masks" in case.message
+    assert judge("y", ref, ref, options).passed
