@@ -218,7 +218,7 @@ class Grader:
         component (``misconceptions.across_checks``). ``outcomes`` may still be arriving:
         each is judged as it comes, while the worker runs ahead."""
         graded = [
-            (check, outcome, self.verdict(check, outcome, submission))
+            (check, outcome, self.verdict(check, outcome, submission, diagnose=False))
             for check, outcome in zip(checks, outcomes, strict=True)
         ]
         try:
@@ -255,16 +255,22 @@ class Grader:
         )
 
     def verdict(
-        self, check: PreparedCheck, outcome: Outcome, submission: str = "the submission"
+        self,
+        check: PreparedCheck,
+        outcome: Outcome,
+        submission: str = "the submission",
+        *,
+        diagnose: bool = True,
     ) -> CheckResult:
-        """Judge one outcome: status, partial credit, message and misconception.
+        """Judge one outcome: status, partial credit, message and (with ``diagnose``, from
+        this check alone) misconception.
 
         Whatever the answer, judging it never raises: an exception while judging, crediting,
         diagnosing or drawing it is this check's error, one line naming ``submission`` and
         the problem, and grading goes on with the next check.
         """
         try:
-            return self._verdict(check, outcome)
+            return self._verdict(check, outcome, diagnose)
         except Exception as exc:
             problem = f"gradekit could not judge the answer of {submission}: {one_line(exc)}"
             return self._error(check, problem)
@@ -285,7 +291,7 @@ class Grader:
         """The check's error with 0 points and ``message``."""
         return CheckResult(**self._base(check), status="error", score=0.0, message=message)
 
-    def _verdict(self, check: PreparedCheck, outcome: Outcome) -> CheckResult:
+    def _verdict(self, check: PreparedCheck, outcome: Outcome, diagnose: bool) -> CheckResult:
         """``verdict`` without its barrier."""
         spec = check.spec
         base = self._base(check)
@@ -323,7 +329,7 @@ class Grader:
                     f"; {message}" if message else ""
                 )
             output = f.trace
-        misconception = self.diagnose(check, outcome, failed) if failed else None
+        misconception = self.diagnose(check, outcome, failed) if failed and diagnose else None
         return CheckResult(
             **base,
             status=status,

@@ -66,22 +66,19 @@ def across_checks(
     expected: Expected,
 ) -> list[CheckResult]:
     """The results with each failing check's misconception named from every check of its
-    component: a mutant must explain them all."""
+    component: a mutant must explain them all. A check that compared nothing (a timeout,
+    a crash) is no evidence either way and names nothing."""
     components: dict[str, list[int]] = {}
     for i, (check, _, _) in enumerate(graded):
         components.setdefault(check.spec.component, []).append(i)
     results = [result for _, _, result in graded]
     for indices in components.values():
-        failing = [i for i in indices if results[i].status != "passed"]
-        if not failing:
+        if all(results[i].status == "passed" for i in indices):
             continue
-        names: set[str] | None = None
+        seen = {i: explaining(graded[i][0], graded[i][1], mutants, expected) for i in indices}
+        evidence = [names for names in seen.values() if names is not None]
+        misconception = named(set.intersection(*evidence) if evidence else set(), mutants)
         for i in indices:
-            check, outcome, _ = graded[i]
-            seen = explaining(check, outcome, mutants, expected)
-            if seen is not None:
-                names = seen if names is None else names & seen
-        misconception = named(names or set(), mutants)
-        for i in failing:
-            results[i] = results[i].model_copy(update={"misconception": misconception})
+            if results[i].status != "passed" and seen[i] is not None:
+                results[i] = results[i].model_copy(update={"misconception": misconception})
     return results

@@ -85,3 +85,23 @@ def test_judged_one_check_at_a_time_a_lookalike_would_be_named():
                     v = g.verdict(check, session.run(check.plan))
                     named += [v.misconception] if v.misconception else []
     assert named
+
+
+def test_a_check_that_compared_nothing_names_nothing():
+    """A timed-out check is no evidence: it names no misconception, while the component's
+    other failing checks still name the one that explains them."""
+    from gradekit.sandbox.plan import Outcome
+    from gradekit_reference.mutants import all_mutants
+
+    (mutant,) = [m for m in all_mutants() if m.name == "relu_backward_gates_on_dout"]
+    g = grader("backprop")
+    checks = [c for c in g.checks if c.spec.component == "activations/relu"]
+    session = LocalSession({("activations", "relu"): mutant.factory})
+    outcomes = [session.run(c.plan) for c in checks]
+    timed_out = next(i for i, c in enumerate(checks) if c.spec.id == "relu.gradient")
+    outcomes[timed_out] = Outcome(status="timeout", detail="no answer within 2 s")
+    verdicts = g.judge_all(checks, outcomes, "student")
+    assert verdicts[timed_out].status == "timeout"
+    assert verdicts[timed_out].misconception is None
+    others = [v for i, v in enumerate(verdicts) if i != timed_out and v.status != "passed"]
+    assert others and all(mutant.misconception == v.misconception for v in others)
