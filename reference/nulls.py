@@ -5,7 +5,7 @@ right shape that does not do the component's job: its input back (unchanged weig
 constant schedule, a no-op transform), zeros, ones, or random values (from the generator
 it is given, or from its own). A check's cases that such a null passes are what a
 submission gets for free there: a submission that passes no more than one null does on a
-check earns nothing for it (``gradekit.grading.credit``). A null that passes every case
+check earns nothing for it (``gradekit.credit.credit``). A null that passes every case
 of a check is doing that component's job there (a ``Constant(0)`` initializer) and is not
 counted.
 """
