@@ -54,6 +54,14 @@ def _index(i: tuple[int, ...]) -> str:
     return f"[{', '.join(map(str, i))}]" if i else ""
 
 
+def severe_if_nonfinite(case: Case, received: Any, expected: Any) -> Case:
+    """``case``, marked severe when it failed with nan or inf where ``expected`` is finite:
+    a component whose outputs cannot be used fails its purpose (see ``credit``)."""
+    if not case.passed and nonfinite_where_finite(received, expected):
+        case.severe = True
+    return case
+
+
 def close(
     name: str,
     received: Any,
@@ -65,8 +73,17 @@ def close(
 ) -> Case:
     """Entry-wise ``|r - e| <= rtol (|e| + max|e|)``: a relative error that tolerates zeros.
 
-    The failure message names the worst entry with both values.
+    The failure message names the worst entry with both values; nan or inf where the
+    expected value is finite makes the failure severe.
     """
+    case = _close(name, received, expected, rtol=rtol, source=source, weight=weight)
+    return severe_if_nonfinite(case, received, expected)
+
+
+def _close(
+    name: str, received: Any, expected: np.ndarray, *, rtol: float, source: str, weight: float
+) -> Case:
+    """``close`` without its severity."""
     expected = np.asarray(expected, dtype=np.float64)
     bad = ~np.isfinite(expected)
     if bad.any():  # only a mutant overflows: match it where it overflows the same way
@@ -116,9 +133,17 @@ def _dtype_first(name: str, dtype: np.dtype, err: float, message: str) -> str:
 def scalar_close(
     name: str, received: Any, expected: float, *, rtol: float, source: str = "reference"
 ) -> Case:
-    """A scalar within ``rtol`` (relative to ``max(|expected|, 1)``)."""
+    """A scalar within ``rtol`` (relative to ``max(|expected|, 1)``); nan or inf where the
+    expected value is finite makes the failure severe."""
     if isinstance(received, np.ndarray) and received.size == 1:
         received = float(received.reshape(()))
+    return severe_if_nonfinite(
+        _scalar_close(name, received, expected, rtol=rtol, source=source), received, expected
+    )
+
+
+def _scalar_close(name: str, received: Any, expected: float, *, rtol: float, source: str) -> Case:
+    """``scalar_close`` without its severity."""
     if type(received) not in (int, float) or isinstance(received, bool):
         return Case(name, False, f"{name}: expected a number, received {describe(received)}")
     if not np.isfinite(received) or not np.isfinite(expected):  # nan, +inf and -inf differ

@@ -11,6 +11,9 @@ compares the loss curve with the reference's in log space:
   floor)| <= band`` at every step;
 - **final loss**: the last loss is at most ``final_factor`` times the reference's.
 
+Divergence, and a final loss no lower than the start where the reference's is, fail the
+optimizer's purpose: those cases are severe (see ``credit``).
+
 The paths and loss curves stay available for plots: see ``curves``.
 """
 
@@ -239,6 +242,7 @@ class Convergence(CheckKind):
             f"diverged at step {t}: loss {loss:.3g}, {why}; the reference's loss at step "
             f"{t} is {_g(_at(ref, t))} ({where})",
             compared=False,
+            severe=True,
         )
 
     def _curve(
@@ -279,12 +283,14 @@ class Convergence(CheckKind):
         got = _at(losses, options.steps)
         if np.isfinite(got) and got <= limit:
             return Case("final loss", True)
-        return Case(
-            "final loss",
-            False,
+        message = (
             f"final loss at step {options.steps}: received {_g(got)}, expected at most "
-            f"{limit:.3g} ({options.final_factor:g} x the reference's {want:.3g}; {where})",
+            f"{limit:.3g} ({options.final_factor:g} x the reference's {want:.3g}; {where})"
         )
+        stuck = not got < losses[0] and want < ref[0]  # both runs start at the same point
+        if stuck:
+            message += f": no lower than the starting loss {_g(float(losses[0]))}, no progress"
+        return Case("final loss", False, message, severe=stuck)
 
 
 def loss_panel(runs: dict[str, np.ndarray], title: str = "loss") -> Panel:

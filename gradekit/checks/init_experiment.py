@@ -4,7 +4,8 @@ The worker runs gradekit's ``init_experiment`` routine (``depth`` layers of ``wi
 units, by default the lecture's 6 x 4096 with batch 16; gradekit's own tanh or ReLU, no
 biases) with the student's initializer and returns every layer's activations. The parent
 computes each layer's mean and std and compares them with bands: the center and spread of
-the same statistics over many seeds of the trusted initializer.
+the same statistics over many seeds of the trusted initializer. A std more than ``FAR``
+times off its band's center (activations that collapse or explode) is severe.
 
 The bands are simulated exactly rather than by redrawing width x width matrices. For weights
 with i.i.d. N(mu, s^2) entries and a fixed batch h (N x D), the columns of z = h W are
@@ -54,6 +55,11 @@ if TYPE_CHECKING:
 
 LECTURE_WIDTH = 4096
 """The lecture's 6 layers of 4096 units, batch 16."""
+
+
+FAR = 10.0
+"""A layer whose activation std is more than this factor from its band's center is far
+outside the bands: the initializer fails its purpose (a severe case, see ``credit``)."""
 
 
 class ExperimentOptions(Options):
@@ -306,13 +312,16 @@ class InitExperiment(CheckKind):
                 message = (
                     f"layer {layer + 1}: received {stat} {value:.3g}, expected {c:.3g} ± {hw:.2g}"
                 )
+                far = stat == "std" and not c / FAR <= value <= c * FAR
+                if far:
+                    message += f", more than {FAR:g} x off: the signal collapses or explodes"
                 if not told:
                     message += (
                         f" (reference bands over {expected.seeds} seeds); {reading}: the "
                         f"reference's per-layer std is {centers}, yours {received}"
                     )
                     told = True
-                cases.append(Case(name, False, message))
+                cases.append(Case(name, False, message, severe=far))
         return cases
 
     def _range(self, acts: np.ndarray, activation: str) -> Case:

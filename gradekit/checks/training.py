@@ -21,6 +21,9 @@ the same feature of the reference's run:
 - **early stopping** (with ``patience``, on a constructed validation curve such as a
   valley or a plateau): the number of epochs run, and that the parameters left in the
   model are the best epoch's, not the last one's.
+
+A first update that leaves the parameters unchanged, and a validation loss that ends no
+lower than after the first epoch, fail the trainer's purpose (severe cases, see ``credit``).
 """
 
 from __future__ import annotations
@@ -158,6 +161,14 @@ class Training(CheckKind):
         )
         if same_scale and bool(got.replay) == bool(want.replay):
             return Case("updates", True)
+        if got.scale == 0 and got.residual == 0 and want.scale != 0:
+            return Case(
+                "updates",
+                False,
+                "updates: the first batch leaves the parameters unchanged: store what the "
+                "optimizer's update returns (new_param, new_state) in the model",
+                severe=True,
+            )
         if not same_scale:
             message = (
                 f"updates: the first update is {got.scale:.4g} times the optimizer's step along "
@@ -191,7 +202,10 @@ class Training(CheckKind):
                 f"final validation loss {got.val[-1]:.4g}, expected at most "
                 f"{options.final_factor:g} x the reference's {want.val[-1]:.4g}"
             )
-        return Case("loss curve", False, f"loss curve: {message}")
+        stuck = not got.val[-1] < got.val[0] and want.val[-1] < want.val[0]
+        if stuck:
+            message += f"; no lower than after epoch 1 ({got.val[0]:.4g}): the model does not learn"
+        return Case("loss curve", False, f"loss curve: {message}", severe=stuck)
 
 
 def _same(name: str, got: str, want: str) -> Case:

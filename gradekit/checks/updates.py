@@ -2,9 +2,11 @@
 
 Only the weights are compared, never the state: momentum in torch's form
 (``v = mu v + g; w -= lr v``) gives the lecture's weights with a constant rate, so it passes.
-Each step starts from the student's own previous output, as in training. The ``pure``
-case compares which arguments were modified in place with the expected outcome: none for
-the reference, so that an in-place mutant (``param -= lr * grad``) can still be named.
+Each step starts from the student's own previous output, as in training; a step that
+returns the weights it was given, or nan, where the reference moves, fails the optimizer's
+purpose (a severe case, see ``credit``). The ``pure`` case compares which arguments were
+modified in place with the expected outcome: none for the reference, so that an in-place
+mutant (``param -= lr * grad``) can still be named.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Update(CheckKind):
         self, target: Target, options: UpdateOptions, plan: Plan, outcome: Outcome, expected: Any
     ) -> list[Case]:
         cases = []
+        before, want_before = plan.meta.get("w0"), plan.meta.get("w0")
         for k in range(1, options.steps + 1):
             name = f"step {k}"
             key = f"step{k}"
@@ -76,7 +79,11 @@ class Update(CheckKind):
             case = close(f"w after {name}", got[0], want, rtol=options.rtol)
             if k == 1 and not case.passed:
                 case.message += _first_step(plan.meta.get("w0"), got[0], want)
-            cases.append(Case(name, case.passed, case.message))
+            if not case.passed and _still(before, got[0]) and not _still(want_before, want):
+                case.message += "; the update returned the weights it was given: no step"
+                case.severe = True
+            cases.append(Case(name, case.passed, case.message, severe=case.severe))
+            before, want_before = got[0], want
         if len(cases) < options.steps or f"step{options.steps}" not in outcome.values:
             cases.append(Case("pure", False, "pure: not checked, the updates did not all run", 0.5))
         else:
@@ -105,6 +112,17 @@ class Update(CheckKind):
             else "no argument modified in place, unlike the expected outcome"
         )
         return Case("pure", False, message, 0.5)
+
+
+def _still(before: Any, after: Any) -> bool:
+    """Whether an update left the weights exactly where they were (the optimizer's purpose
+    is to move them: an update that does not fails it)."""
+    return (
+        isinstance(before, np.ndarray)
+        and isinstance(after, np.ndarray)
+        and before.shape == after.shape
+        and bool(np.array_equal(before, after))
+    )
 
 
 def _first_step(w0: Any, got: Any, want: np.ndarray) -> str:

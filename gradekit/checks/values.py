@@ -8,7 +8,6 @@ and losses, in training or test mode.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -16,13 +15,15 @@ import numpy as np
 from ..hookspecs import hookimpl
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Target
-from .compare import close, failed_call, nonfinite_where_finite, scalar_close
+from .compare import close, failed_call, scalar_close
 from .inputs import input_shape, loss_inputs, reference_params
 
 InputCase = Literal["random", "large", "offset", "zeros", "batch1"]
 SCALES = {"random": 1.0, "large": 1000.0, "offset": 1.0, "zeros": 0.0, "batch1": 1.0}
-OFFSETS = {"offset": 1000.0}
-"""Added to every entry of the input (the scores, for a loss)."""
+OFFSETS = {"losses": 1e3, "activations": 1e3, "layers": 1e5}
+"""Added to every entry of the ``offset`` case's input (the scores, for a loss). A layer's
+is larger: a batch variance computed as E[x^2] - E[x]^2 cancels to a relative error of
+about 1e-6 there, where the two-pass (x - mean)^2 keeps 1e-11."""
 LABELS = {"batch1": "batch of one", "offset": "large offset input"}
 
 
@@ -60,11 +61,11 @@ class Values(CheckKind):
             sized = options.model_copy(update={"batch": batch})
             if target.kind == "losses":
                 y, t = loss_inputs(target, sized, rng, scale=SCALES[case])
-                y = y + OFFSETS.get(case, 0.0)
+                y = y + (OFFSETS[target.kind] if case == "offset" else 0.0)
                 plan.call(obj, "forward", plan.array(y), plan.array(t), save=case)
             else:
                 x = SCALES[case] * rng.standard_normal(input_shape(target, sized))
-                x = x + OFFSETS.get(case, 0.0)
+                x = x + (OFFSETS[target.kind] if case == "offset" else 0.0)
                 plan.call(obj, "forward", plan.array(x), save=case, training=options.training)
         return plan
 
@@ -81,12 +82,9 @@ class Values(CheckKind):
             want = expected.values[case]
             got = outcome.values[case]
             if target.kind == "losses":
-                verdict = scalar_close(name, got, want, rtol=options.rtol)
+                cases.append(scalar_close(name, got, want, rtol=options.rtol))
             else:
-                verdict = close(name, got, np.asarray(want), rtol=options.rtol)
-            # nan or inf where the reference is finite: the component fails its purpose
-            severe = not verdict.passed and nonfinite_where_finite(got, want)
-            cases.append(replace(verdict, severe=severe))
+                cases.append(close(name, got, np.asarray(want), rtol=options.rtol))
         return cases
 
 

@@ -25,6 +25,10 @@ class Mutant:
     """Builds the buggy component with the same constructor arguments as the reference."""
     misconception: str
     """What the student believed, in the lecture's terms: shown in feedback."""
+    breaks_purpose: bool = False
+    """Whether the bug makes the component fail its purpose (nan on ordinary or large
+    inputs, no step, divergence, no learning, no regularization): such a mutant keeps at
+    most ``gradekit.credit.SEVERE_CAP`` of its component's points."""
 
 
 def all_mutants() -> tuple[Mutant, ...]:

@@ -201,8 +201,10 @@ class SwishDerivativeMissingXTerm(Swish):
         return dout * s
 
 
-def _m(name: str, target: str, factory: type, misconception: str) -> Mutant:
-    return Mutant(name, "activations", target, factory, misconception)
+def _m(
+    name: str, target: str, factory: type, misconception: str, breaks_purpose: bool = False
+) -> Mutant:
+    return Mutant(name, "activations", target, factory, misconception, breaks_purpose)
 
 
 MUTANTS: tuple[Mutant, ...] = (
@@ -240,6 +242,7 @@ MUTANTS: tuple[Mutant, ...] = (
         SigmoidNaive,
         "e^x / (1 + e^x) overflows to inf / inf = NaN for large x; compute the sigmoid from "
         "e^-|x| (split on the sign of x) so nothing overflows.",
+        breaks_purpose=True,
     ),
     _m(
         "tanh_backward_from_input",
@@ -316,6 +319,7 @@ MUTANTS: tuple[Mutant, ...] = (
         SoftplusNaive,
         "log(1 + e^x) overflows to inf for large x; use log(1 + e^x) = max(x, 0) + "
         "log(1 + e^-|x|) (np.logaddexp(0, x)).",
+        breaks_purpose=True,
     ),
     _m(
         "swish_derivative_missing_x_term",

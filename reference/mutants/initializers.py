@@ -96,6 +96,7 @@ MUTANTS: tuple[Mutant, ...] = (
         NormalStdAsVariance,
         "Small Gaussian drawn with scale s^2: N(0, s^2) has standard deviation s, and "
         "numpy's normal takes the standard deviation, not the variance.",
+        breaks_purpose=True,
     ),
     Mutant(
         "he_uniform_normal_std_as_limit",

@@ -123,6 +123,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "The max is subtracted, but the log is taken of the probability, which underflows to "
         "0 for a score far below the largest: log(0) = -inf, and 0 * -inf = nan in the sum. "
         "Take log softmax directly: z - max z - log(sum(exp(z - max z))).",
+        breaks_purpose=True,
     ),
     Mutant(
         "softmax_no_max_subtraction",
@@ -131,6 +132,7 @@ MUTANTS: tuple[Mutant, ...] = (
         SoftmaxNoMaxSubtraction,
         "Softmax computed as exp(z) / sum(exp(z)) without subtracting the largest score first: "
         "large scores overflow to inf and the loss becomes nan.",
+        breaks_purpose=True,
     ),
     Mutant(
         "cross_entropy_summed",

@@ -31,6 +31,16 @@ class SGDInPlace(SGD):
         return param, state
 
 
+class SGDReturnsOldParam(SGD):
+    """SGD that computes the step and returns the weights it was given."""
+
+    def update(self, param: np.ndarray, grad: np.ndarray, state: State) -> tuple[np.ndarray, State]:
+        """Return ``(param, state)``: the new weights are computed and dropped."""
+        w, g = _arrays(param, grad)
+        _ = w - self.lr * g  # the new weights, never returned
+        return param, state
+
+
 class MomentumSignError(Momentum):
     """Momentum that adds the gradient to the velocity: ``v <- mu v + lr g; w <- w + v``."""
 
@@ -181,12 +191,22 @@ MUTANTS: tuple[Mutant, ...] = (
         "weights and leave the caller's arrays unchanged.",
     ),
     Mutant(
+        "sgd_returns_old_param",
+        "optimizers",
+        "sgd",
+        SGDReturnsOldParam,
+        "The step w - lr g computed and the old weights returned: update returns the new "
+        "weights (new_param, new_state), or the weights never move.",
+        breaks_purpose=True,
+    ),
+    Mutant(
         "momentum_sign_error",
         "optimizers",
         "momentum",
         MomentumSignError,
         "Momentum with a sign error (v <- mu v + lr g; w <- w + v): the velocity must "
         "subtract lr g, otherwise the weights climb the loss.",
+        breaks_purpose=True,
     ),
     Mutant(
         "momentum_no_decay",
@@ -195,6 +215,7 @@ MUTANTS: tuple[Mutant, ...] = (
         MomentumNoDecay,
         "Momentum that forgets to decay the velocity (v <- v - lr g): mu must multiply the "
         "old velocity, which otherwise accumulates every past gradient at full weight.",
+        breaks_purpose=True,
     ),
     Mutant(
         "nesterov_no_lookahead",
@@ -251,6 +272,7 @@ MUTANTS: tuple[Mutant, ...] = (
         AdamStepFromZero,
         "Adam bias-correcting with t = 0 on the first update: 1 - beta^0 = 0 divides by "
         "zero; t must be incremented before the correction so the first update uses t = 1.",
+        breaks_purpose=True,
     ),
     Mutant(
         "adam_t_not_incremented",

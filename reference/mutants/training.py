@@ -77,6 +77,30 @@ class TrainerLastBatchLoss(MiniBatchTrainer):
         return float(losses[-1])
 
 
+class _Discarded:
+    """An optimizer whose updates the trainer throws away: the weights it returns are the
+    ones it was given (the state still advances)."""
+
+    def __init__(self, optimizer: Any) -> None:
+        self.optimizer = optimizer
+
+    def init(self, param: np.ndarray) -> Any:
+        return self.optimizer.init(param)
+
+    def update(self, param: np.ndarray, grad: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+        return param, self.optimizer.update(param, grad, state)[1]
+
+
+class TrainerDiscardsUpdate(MiniBatchTrainer):
+    """A trainer that calls ``optimizer.update`` but keeps the old parameters."""
+
+    def fit(
+        self, model: Any, optimizer: Any, data: dict[str, np.ndarray], rng: np.random.Generator
+    ) -> dict[str, list[float]]:
+        """The reference's loop with every new parameter dropped."""
+        return super().fit(model, _Discarded(optimizer), data, rng)
+
+
 class TrainerNoRestore(MiniBatchTrainer):
     """A trainer that stops early but keeps the last epoch's weights."""
 
@@ -153,6 +177,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "The loss summed over the batch and averaged over the outputs: the mini-batch loss "
         "is averaged over the batch axis (axis 0), so the step does not grow with the batch "
         "size.",
+        breaks_purpose=True,
     ),
     Mutant(
         "trainer_last_batch_loss",
@@ -161,6 +186,16 @@ MUTANTS: tuple[Mutant, ...] = (
         TrainerLastBatchLoss,
         "The epoch's training loss is the mean of all its batch losses; the last batch's "
         "loss alone is one noisy sample of it.",
+    ),
+    Mutant(
+        "trainer_discards_update",
+        "trainers",
+        "minibatch",
+        TrainerDiscardsUpdate,
+        "optimizer.update called and its result dropped: it returns the new parameters "
+        "(new_param, new_state), which the trainer stores in model.params, or nothing is "
+        "learned.",
+        breaks_purpose=True,
     ),
     Mutant(
         "trainer_no_restore",

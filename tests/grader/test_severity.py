@@ -1,5 +1,6 @@
 """A component that fails its purpose keeps at most half its points, whatever share of its
-cases it gets right: nan on large scores, a generator ignored."""
+cases it gets right: nan on large scores, a generator ignored, a trainer that stops
+learning after its first batch."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from gradekit.sandbox.runner import LocalSession
 from gradekit_reference import COMPONENTS
 from gradekit_reference.initializers import He
 from gradekit_reference.mutants import all_mutants
+from gradekit_reference.trainer import MiniBatchTrainer
 
 from .conftest import grader
 
@@ -22,10 +24,40 @@ class HeOwnGenerator(He):
         return super().__call__(shape, np.random.default_rng())
 
 
+class FirstStepOnly:
+    """An optimizer whose updates after the first one of each parameter are dropped."""
+
+    def __init__(self, optimizer):
+        self.optimizer, self.stepped = optimizer, set()
+
+    def init(self, param):
+        return self.optimizer.init(param)
+
+    def update(self, param, grad, state):
+        new, after = self.optimizer.update(param, grad, state)
+        if id(state) in self.stepped:
+            return param, state
+        self.stepped.add(id(after))
+        return new, after
+
+
+class TrainerFirstBatchOnly(MiniBatchTrainer):
+    """The first batch's update is right; every later one is thrown away."""
+
+    def fit(self, model, optimizer, data, rng):
+        return super().fit(model, FirstStepOnly(optimizer), data, rng)
+
+
 (NO_MAX_SHIFT,) = [m.factory for m in all_mutants() if m.name == "softmax_no_max_subtraction"]
 BROKEN = {
     "nan on large scores": ("backprop", "losses", "softmax_cross_entropy", NO_MAX_SHIFT),
     "generator ignored": ("initialization", "initializers", "he", HeOwnGenerator),
+    "no learning after the first batch": (
+        "training",
+        "trainers",
+        "minibatch",
+        TrainerFirstBatchOnly,
+    ),
 }
 
 
