@@ -3,10 +3,11 @@
 A misconception is named only with a precision guarantee: a mutant of the catalogue
 explains a component when, on every check of that component that compared anything, the
 submission's answer matches the mutant's on every compared case (its failures and its
-successes alike). Judged one check at a time, a mutant that explains one check's failure
-but disagrees elsewhere would send the student to the wrong line; across checks it is
-left out. Where no mutant, or more than two indistinguishable ones, explain everything,
-no misconception is named: the cases' messages say what was seen.
+successes alike), and modifies the same inputs in place (``Case.evidence``). Judged one
+check at a time, a mutant that explains one check's failure but disagrees elsewhere would
+send the student to the wrong line; across checks it is left out. Where no mutant, or
+more than two indistinguishable ones, explain everything, no misconception is named: the
+cases' messages say what was seen.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def explaining(
         if want is None:
             continue
         try:
-            cases = [c for c in check.judge(outcome, want) if c.compared]
+            cases = [c for c in check.judge(outcome, want) if c.compared or c.evidence]
         except Exception:  # an answer that cannot be judged against this mutant's
             continue
         compared = compared or bool(cases)

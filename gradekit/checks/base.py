@@ -41,6 +41,10 @@ class Case:
     gate: bool = False
     """Whether the check earns nothing when this case fails: the component's purpose, such
     as a diagnoser doing better than guessing."""
+    evidence: bool = False
+    """Whether a self-consistency case still tells mutants apart: it is judged against the
+    expected outcome's own behaviour (which inputs it modifies), so a mutant must match it
+    to explain a failure (see ``misconceptions``)."""
     severe: bool = False
     """Whether failing this case means the component fails its purpose (non-finite values
     on ordinary or large inputs, a generator ignored): its credit is capped at half."""

@@ -192,7 +192,7 @@ class Gradient(CheckKind):
             cases.append(self._kink(target, outcome, ref, options))
         probes = self._probes(outcome, ref, meta, options) if options.reference else None
         cases.append(self._numeric(outcome, meta, loss, options, probes))
-        cases.append(self._purity(outcome, loss))
+        cases.append(self._purity(outcome, ref, loss))
         return cases
 
     def _probes(self, outcome: Outcome, ref: Outcome, meta: dict, options: GradientOptions) -> str:
@@ -380,14 +380,32 @@ class Gradient(CheckKind):
         )
         return Figure(title=f"{target.name}: gradient check", panels=[panel])
 
-    def _purity(self, outcome: Outcome, loss: bool) -> Case:
+    def _purity(self, outcome: Outcome, ref: Outcome, loss: bool) -> Case:
+        """Inputs left alone, as the expected outcome leaves them: the reference modifies
+        none, and a mutant that writes into ``dout`` is matched by a submission that does."""
         first = "loss" if loss else "y"
-        changed = [
-            f"{method} modified its input in place"
-            for method, key in (("forward", first), ("backward", "dx"))
-            if _mutated(outcome.values.get(f"{key}.mutated"))
-        ]
-        return Case("inputs unchanged", not changed, "; ".join(changed), 0.5, compared=False)
+
+        def changed(values: dict[str, Any]) -> list[str]:
+            return [
+                method
+                for method, key in (("forward", first), ("backward", "dx"))
+                if _mutated(values.get(f"{key}.mutated"))
+            ]
+
+        mine = changed(outcome.values)
+        if mine == changed(ref.values):
+            return Case("inputs unchanged", True, "", 0.5, compared=False, evidence=True)
+        message = "; ".join(f"{method} modified its input in place" for method in mine)
+        if "backward" in mine:
+            message += " (dout belongs to the caller: copy it before writing into it)"
+        return Case(
+            "inputs unchanged",
+            False,
+            message or "no input modified in place, unlike the expected outcome",
+            0.5,
+            compared=False,
+            evidence=True,
+        )
 
 
 def _mutated(record: Any) -> bool:

@@ -1,7 +1,8 @@
 """Known-buggy activations: each subclass breaks one step of the reference and names the mistake.
 
-Every mutant but the kink ones fails a kink-free check (away from x = 0); those fail only
-the backward at exactly x = 0, where the contract fixes the convention.
+Every mutant but three fails a comparison of values away from x = 0. The kink ones fail
+only the backward at exactly x = 0, where the contract fixes the convention; the one that
+writes into ``dout`` gives right values and fails only "inputs unchanged".
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ class ReLUKinkOne(ReLU):
         y = super().forward(x, training=training)
         self._cache = (np.asarray(x, dtype=np.float64) >= 0,)
         return y
+
+
+class ReLUWritesIntoDout(ReLU):
+    """ReLU backward as ``dx = dout; dx[~mask] = 0``: right values, and the caller's
+    ``dout`` zeroed where x <= 0 (dx is the same array)."""
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Zero ``dout`` itself where the mask is off, and return it."""
+        dx, (mask,) = self._cached(dout)
+        dx[~mask] = 0.0
+        return dx
 
 
 class LeakyReLUKinkOne(LeakyReLU):
@@ -221,6 +233,14 @@ MUTANTS: tuple[Mutant, ...] = (
         ReLUKinkOne,
         "At exactly x = 0 the contract fixes ReLU's derivative to 0 (the mask is x > 0); a "
         "mask of x >= 0, or zeroing only where x < 0, lets the gradient through at the kink.",
+    ),
+    _m(
+        "relu_writes_into_dout",
+        "relu",
+        ReLUWritesIntoDout,
+        "dx = dout makes dx another name for the same array, so dx[x <= 0] = 0 also zeroes "
+        "the caller's dout (which another branch of the graph may still need): copy it, "
+        "dx = dout.copy(), or build a new array, dx = dout * (x > 0).",
     ),
     _m(
         "leaky_relu_kink_one",
