@@ -48,7 +48,7 @@ from ..routines import ACTIVATIONS
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Run, Target
 from .compare import failed_call
-from .init_stats import float_problem
+from .distribution import float_problem
 
 if TYPE_CHECKING:
     from ..assignments import CheckSpec
