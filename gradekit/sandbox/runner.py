@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import select
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -29,6 +27,7 @@ from typing import Any
 from ..errors import SubmissionError
 from .backends import ProcessCap, bwrap_prefix, choose, inside, python_executable
 from .catalog import plain, validate_catalog
+from .cleanup import remove, remove_tree
 from .intake import refusal
 from .plan import Factory, Outcome, Plan, execute
 from .transport import TransportError, read_outcome, write_plan
@@ -121,53 +120,6 @@ class _Output:
         """The end of what the worker printed, for a message (never parsed)."""
         self._thread.join(timeout=1)
         return bytes(self._buffer[-chars:]).decode("utf-8", "replace").strip()
-
-
-def _remove(path: Path) -> None:
-    """Remove a file, link or folder the worker made, never following a link out of it."""
-    try:
-        if path.is_symlink() or path.is_file():
-            path.unlink(missing_ok=True)
-            return
-    except OSError:
-        return
-    remove_tree(path)
-
-
-def remove_tree(path: Path) -> None:
-    """Remove a folder a worker could write, however deep or odd, and never raise: what
-    cannot be removed stays, and costs no grade."""
-    try:
-        shutil.rmtree(path, ignore_errors=True)
-    except Exception:  # e.g. a RecursionError on a tree deeper than the stack
-        with contextlib.suppress(Exception):
-            _flatten_remove(path)
-
-
-def _flatten_remove(root: Path) -> None:
-    """Remove ``root`` without recursion or long paths: every folder below it is first
-    moved up to be a child of ``root``, so each path stays two names long."""
-    pending = [root]
-    prefix, moved = f".gradekit-{secrets.token_hex(8)}-", 0
-    while pending:
-        folder = pending.pop()
-        with contextlib.suppress(OSError), os.scandir(folder) as entries:
-            for entry in list(entries):
-                with contextlib.suppress(OSError):
-                    if not entry.is_dir(follow_symlinks=False):
-                        os.unlink(entry.path)
-                    elif folder == root:
-                        pending.append(Path(entry.path))
-                    else:
-                        moved += 1
-                        target = root / f"{prefix}{moved}"
-                        os.rename(entry.path, target)
-                        pending.append(target)
-        if folder != root:
-            with contextlib.suppress(OSError):
-                os.rmdir(folder)
-    with contextlib.suppress(OSError):
-        os.rmdir(root)
 
 
 class WorkerSession:
@@ -424,7 +376,7 @@ class WorkerSession:
         finally:  # the budget counts the time waited: never the grader's own judging
             self._spent += time.monotonic() - max(task.sent, waiting)
             remove_tree(self._plans / task.name)
-            _remove(folder)
+            remove(folder)
 
 
 @dataclass(frozen=True)

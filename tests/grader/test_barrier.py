@@ -25,7 +25,7 @@ from gradekit.assignments import load_assignment
 from gradekit.checks.gradient import Gradient
 from gradekit.grading import Grader
 from gradekit.sandbox import backends, runner, transport
-from gradekit.sandbox.runner import remove_tree
+from gradekit.sandbox.cleanup import remove_tree
 
 from .conftest import ROOT
 
@@ -376,7 +376,7 @@ def test_a_deep_tree_broke_the_old_removal(tmp_path):
     else:
         pytest.skip(f"Python {sys.version_info[:2]} removes deep trees without recursion")
     assert top.exists()
-    runner.remove_tree(top)
+    remove_tree(top)
     assert not top.exists()
 
 
