@@ -6,9 +6,11 @@ visibility and seeds), a starter template, and public example submissions.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import hmac
 import importlib.util
+import os
 import tomllib
 from functools import cached_property
 from importlib.resources import files
@@ -166,9 +168,11 @@ def salted(seed: int, secret: str) -> int:
 class Assignment:
     """A loaded assignment: its spec and its folder (starter, examples)."""
 
-    def __init__(self, spec: AssignmentSpec, folder: Path) -> None:
+    def __init__(self, spec: AssignmentSpec, folder: Path, source: str = "") -> None:
         self.spec = spec
         self.folder = folder
+        self.source = source or str(folder)
+        """Where it was loaded from, for output: "the bundled NAME" or the spec file's path."""
 
     @property
     def name(self) -> str:
@@ -177,7 +181,7 @@ class Assignment:
     def with_checks(self, checks: list[CheckSpec]) -> Assignment:
         """The same assignment with other checks (validated again), e.g. a variant's."""
         spec = self.spec.model_copy(update={"checks": checks}).model_dump()
-        return Assignment(AssignmentSpec.model_validate(spec), self.folder)
+        return Assignment(AssignmentSpec.model_validate(spec), self.folder, self.source)
 
     def examples(self) -> list[Path]:
         """The public example submissions, sorted."""
@@ -214,18 +218,36 @@ def bundled_assignments() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / SPEC_FILE).is_file())
 
 
+def is_path(name_or_path: str | Path) -> bool:
+    """Whether an assignment argument names a path rather than a bundled assignment: a
+    ``Path``, or text with a separator or ending in ``.toml``. A folder ``./backprop``
+    (a kit, a class's submissions) then never shadows the bundled ``backprop``."""
+    if isinstance(name_or_path, Path):
+        return True
+    separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    return any(s in name_or_path for s in separators) or name_or_path.endswith(".toml")
+
+
 def load_assignment(name_or_path: str | Path) -> Assignment:
-    """Load a bundled assignment by name, or a folder or spec file by path."""
-    path = Path(name_or_path)
-    if not path.exists() and "/" not in str(name_or_path):
+    """Load a bundled assignment by name, or an assignment folder or spec file by path
+    (see ``is_path``); ``Assignment.source`` says which."""
+    if is_path(name_or_path):
+        path, source = Path(name_or_path), ""
+    else:
+        name = str(name_or_path)
         names = bundled_assignments()
-        if str(name_or_path) not in names:
-            raise AssignmentError(
-                f"no assignment named {name_or_path!r};"
-                f" bundled: {', '.join(names) or 'none in this install'}"
-            )
-        bundled = Path(str(files(BUNDLED))) / str(name_or_path)
-        path = bundled
+        if name not in names:
+            parts = [
+                f"no bundled assignment named {name!r}",
+                f"bundled: {', '.join(names) or 'none in this install'}",
+            ]
+            close = difflib.get_close_matches(name, names, n=1)
+            if close:
+                parts.insert(1, f"did you mean {close[0]!r}")
+            if Path(name).exists():
+                parts.append(f"for the folder {name}, write ./{name}")
+            raise AssignmentError("; ".join(parts))
+        path, source = Path(str(files(BUNDLED))) / name, f"the bundled {name}"
     spec_file = path / SPEC_FILE if path.is_dir() else path
     if not spec_file.is_file():
         raise AssignmentError(f"{spec_file}: no such assignment file")
@@ -245,4 +267,4 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
                 ) from None
     except ValidationError as exc:
         raise AssignmentError(f"{spec_file}: {_format(exc, data)}") from None
-    return Assignment(spec, spec_file.parent)
+    return Assignment(spec, spec_file.parent, source or str(spec_file))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import importlib.util
 import sys
@@ -25,9 +26,10 @@ def _list(args: argparse.Namespace, console: Console) -> int:
     are read from its worker, never imported here."""
     if args.mine and args.submission is None:
         raise GradekitError("--mine lists a submission's own components: name its FILE")
-    rows = [] if args.mine else _trusted_rows()
+    trusted = _trusted_rows()
+    rows = [] if args.mine else trusted
     if args.submission is not None:
-        rows += _submission_rows(args)
+        rows += _typos(_submission_rows(args), trusted)
     order = {kind: i for i, kind in enumerate(KINDS)}
     rows = sorted(rows, key=lambda r: (order[r["kind"]], r["name"]))  # stable: overrides last
     rows = [r for r in rows if not args.kind or r["kind"] == args.kind]
@@ -68,11 +70,27 @@ def _submission_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [{**e, "source": f"submission {args.submission}"} for e in entries]
 
 
+def _typos(rows: list[dict[str, Any]], known: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The submission's rows, each whose name no known component has but is close to one
+    noted with that name: a typo such as ``rellu`` is never checked, and says so here."""
+    names: dict[str, list[str]] = {}
+    for row in known:
+        names.setdefault(row["kind"], []).append(row["name"])
+    for row in rows:
+        of_kind = names.get(row["kind"], [])
+        close = difflib.get_close_matches(row["name"], of_kind, n=1, cutoff=0.75)
+        if row["name"] not in of_kind and close:
+            row["typo"] = f"no check uses {row['name']!r}: did you mean {close[0]!r}?"
+    return rows
+
+
 def _summary(row: dict[str, Any]) -> str:
-    """The row's summary, escaped, after a red note of the protocol methods it lacks."""
-    missing = row["missing"]
-    note = f"[red]missing {escape(', '.join(missing))}[/red] " if missing else ""
-    return note + escape(row["summary"])
+    """The row's summary, escaped, after red notes of a likely typo in its name and of the
+    protocol methods it lacks."""
+    notes = [row["typo"]] if row.get("typo") else []
+    if row["missing"]:
+        notes.append(f"missing {', '.join(row['missing'])}")
+    return "".join(f"[red]{escape(n)}[/red] " for n in notes) + escape(row["summary"])
 
 
 def _print_all(rows: list[dict[str, Any]], console: Console) -> None:
@@ -168,6 +186,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
             _grade_one(args, console, assignment, None, secret)
         return 0
     assignment = load_assignment(args.assignment)
+    console.print(f"Assignment: {assignment.source}.")
     subs = submissions_in(args.submissions) or None
     notice_public_seeds([assignment], secret)
     _grade_one(args, console, assignment, subs, secret)

@@ -319,7 +319,9 @@ class Grader:
         output = ""
         if outcome.failure is not None:
             f = outcome.failure
-            if f.type == "NotImplementedError":  # a TODO left: the cases only repeat it
+            if f.type == "MissingComponent":  # the check's component is not registered
+                message = f"not registered: {f.message}"
+            elif f.type == "NotImplementedError":  # a TODO left: the cases only repeat it
                 rest = "; ".join(c.message for c in failed if f"raised {f.type}" not in c.message)
                 message = f"not implemented yet: {f.message or 'NotImplementedError'}" + (
                     f"; {rest}" if rest else ""

@@ -63,7 +63,7 @@ fi
 {venv}/bin/pip install --quiet ./{wheel}
 # Fail the image build, not every submission, when the spec does not load.
 {venv}/bin/python -c \\
-    "from gradekit.assignments import load_assignment; load_assignment('assignment')"
+    "from gradekit.assignments import load_assignment; load_assignment('./assignment')"
 """
 
 RUN_AUTOGRADER = """\

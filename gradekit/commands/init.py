@@ -83,7 +83,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     assignment = load_assignment(args.assignment)
     target = Path(args.dir or assignment.name)
     written = write_kit(assignment, target, args.assignment)
-    console.print(f"Wrote the {assignment.name} starter kit to {target}/:")
+    console.print(f"Wrote the {assignment.name} starter kit ({assignment.source}) to {target}/:")
     for path in written:
         console.print(f"  {path.relative_to(target)}")
     console.print(f"Next: cd {target} && pytest")

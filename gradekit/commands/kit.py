@@ -50,7 +50,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     checks = assignment.spec.checks
     public = sum(c.visibility == "public" for c in checks)
     console.print(
-        f"Wrote the {assignment.name} kit for students to {target}/ and {archive}:"
+        f"Wrote the {assignment.name} kit for students ({assignment.source}) to {target}/"
+        f" and {archive}:"
         f" the template, {public} public checks as data and gradekit's engine."
         f" Left out: the reference, the mutants and {len(checks) - public} hidden checks."
     )

@@ -12,6 +12,7 @@ worker says is trusted: the parent validates every result.
 from __future__ import annotations
 
 import ast
+import difflib
 import inspect
 import json
 import os
@@ -36,6 +37,14 @@ _HIDE = (str(Path(gradekit.__file__).parent), str(Path(np.__file__).parent))
 
 class MissingComponent(LookupError):
     """The submission registers no component of that kind and name."""
+
+
+def missing(kind: str, name: str, registered: list[str]) -> str:
+    """Why a checked component cannot be built, with the registered name it was probably
+    meant to be (a typo such as ``rellu`` for ``relu``)."""
+    close = difflib.get_close_matches(name, registered, n=1, cutoff=0.75)
+    hint = f" (it registers {close[0]!r}: did you mean {name!r}?)" if close else ""
+    return f"the submission registers no {kind} {name!r}{hint}"
 
 
 def _definition(source: str) -> ast.AST | None:
@@ -128,7 +137,7 @@ def main(argv: list[str]) -> int:
     def resolve(kind: str, name: str):
         entry = catalog.get(kind, name)
         if entry is None:
-            raise MissingComponent(f"the submission registers no {kind} {name!r}")
+            raise MissingComponent(missing(kind, name, [e.name for e in catalog if e.kind == kind]))
         return entry.factory
 
     say({"ready": True})

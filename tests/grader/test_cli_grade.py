@@ -86,5 +86,5 @@ def test_grading_the_bundled_examples_by_default(capsys, tmp_path, monkeypatch):
 def test_unknown_assignment_exits_2_with_one_line(capsys):
     assert main(["grade", "-a", "nope"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("gradekit: error: no assignment named 'nope'")
+    assert err.startswith("gradekit: error: no bundled assignment named 'nope'")
     assert len(err.strip().splitlines()) == 1

@@ -72,7 +72,8 @@ def test_bad_spec_names_file_check_and_field(tmp_path, case):
 
 def test_unknown_bundled_name_lists_the_bundled_ones():
     with pytest.raises(
-        AssignmentError, match=r"no assignment named 'backpropp'; bundled: .*backprop"
+        AssignmentError,
+        match=r"no bundled assignment named 'backpropp'; did you mean 'backprop'; bundled: .*",
     ):
         load_assignment("backpropp")
 
