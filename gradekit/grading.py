@@ -18,6 +18,7 @@ from typing import Any
 from . import __version__
 from .assignments import BUNDLED, Assignment, CheckSpec
 from .checks import Case, CheckKind, Target, check_kinds
+from .checks.dtypes import float64_case
 from .credit import cap_severe, credit
 from .errors import GradekitError
 from .misconceptions import across_checks, explaining, named
@@ -305,6 +306,9 @@ class Grader:
             }.get(outcome.status, outcome.detail)
             return CheckResult(**base, status=status, score=0.0, message=message)
         cases = check.judge(outcome, check.expected)
+        narrow = float64_case(check.plan, outcome)
+        if narrow is not None:  # said first: the numbers below inherit its precision
+            cases.insert(0, narrow)
         failed = [c for c in cases if not c.passed]
         score = spec.points * credit(cases, self.null_passes(check) if failed else ())
         if not failed:
@@ -321,6 +325,8 @@ class Grader:
             f = outcome.failure
             if f.type == "MissingComponent":  # the check's component is not registered
                 message = f"not registered: {f.message}"
+            elif f.type == "ContractError":  # found by gradekit's loop: the rule is the news
+                message = f"the contract: {f.message}"
             elif f.type == "NotImplementedError":  # a TODO left: the cases only repeat it
                 rest = "; ".join(c.message for c in failed if f"raised {f.type}" not in c.message)
                 message = f"not implemented yet: {f.message or 'NotImplementedError'}" + (

@@ -16,6 +16,19 @@ from . import regression
 from .components.training import CURVE_LABELS, RECIPE_LABELS
 from .problems import PROBLEMS
 
+
+class ContractError(ValueError):
+    """An answer that breaks the contract (its type, shape or dtype), found by one of
+    gradekit's own loops: reported as what the contract asks, not as the student's error."""
+
+
+def _float64(value: Any, what: str) -> np.ndarray:
+    """``value`` as float64, or ContractError when it is a float narrower than float64."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.dtype != np.float64:
+        raise ContractError(f"{what} of dtype {value.dtype}; return float64")
+    return np.asarray(value, dtype=np.float64)
+
+
 ACTIVATIONS = {
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(0.0, z),
@@ -64,7 +77,7 @@ def init_experiment(
             got = type(w).__name__
             if type(w) is np.ndarray:
                 got = f"shape {w.shape} and dtype {w.dtype}"
-            raise TypeError(
+            raise ContractError(
                 f"layer {layer}: initializer(({width}, {width}), rng) returned {got}, "
                 f"expected a float ndarray of shape ({width}, {width})"
             )
@@ -150,9 +163,9 @@ def repeat_forward(layer: Any, x: np.ndarray, times: int, training: bool = True)
     """
     outs = []
     for t in range(times):
-        y = np.asarray(layer.forward(x.copy(), training=training), dtype=np.float64)
+        y = _float64(layer.forward(x.copy(), training=training), f"forward call {t + 1} returned")
         if outs and y.shape != outs[0].shape:
-            raise ValueError(
+            raise ContractError(
                 f"forward call {t + 1} returned shape {y.shape}, call 1 shape {outs[0].shape}"
             )
         outs.append(y)
@@ -173,12 +186,13 @@ def repeat_transform(
         xi, yi = x.copy(), y.copy()
         out = transform(xi, yi, rng)
         if not (isinstance(out, tuple | list) and len(out) == 2):
-            raise TypeError(
+            raise ContractError(
                 f"call {t + 1}: a transform returns a pair (x, y), received {type(out).__name__}"
             )
-        ox, oy = np.asarray(out[0], dtype=np.float64), np.asarray(out[1], dtype=np.float64)
+        ox = _float64(out[0], f"call {t + 1}: returned x")
+        oy = _float64(out[1], f"call {t + 1}: returned y")
         if ox.shape != x.shape or oy.shape != y.shape:
-            raise ValueError(
+            raise ContractError(
                 f"call {t + 1}: returned x of shape {ox.shape} and y of shape {oy.shape}; "
                 f"expected the inputs' shapes {x.shape} and {y.shape}"
             )
@@ -222,12 +236,12 @@ def early_stopping_run(
 def _settings(value: Any, names: list[str], what: str) -> np.ndarray:
     """A strategy's list of settings as an array ``(len, len(names))`` in ``names`` order."""
     if not isinstance(value, list | tuple):
-        raise TypeError(f"{what} returned {type(value).__name__}, expected a list of dicts")
+        raise ContractError(f"{what} returned {type(value).__name__}, expected a list of dicts")
     rows = []
     for i, setting in enumerate(value):
         if not isinstance(setting, dict) or sorted(setting) != names:
             got = sorted(setting) if isinstance(setting, dict) else type(setting).__name__
-            raise TypeError(f"{what}: setting {i} is {got}, expected a dict with keys {names}")
+            raise ContractError(f"{what}: setting {i} is {got}, expected a dict with keys {names}")
         rows.append([float(setting[k]) for k in names])
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(names))
 

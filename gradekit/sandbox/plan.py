@@ -128,6 +128,8 @@ def plain(value: Any, depth: int = 0) -> Any:
         if value.dtype.kind in "biuf" and value.dtype.itemsize <= 8:
             return value.copy()
         return Unsupported(f"ndarray of {value.dtype}")
+    if type(value) is np.float32:  # kept as a 0-d array: its dtype is part of the answer
+        return np.asarray(value)
     if type(value) in _SCALARS:
         return value.item() if isinstance(value, np.generic) else value
     if value is None:
