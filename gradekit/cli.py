@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from . import __version__
 from .components import KINDS
 from .errors import GradekitError, SubmissionError
 from .plugins import load_catalog
@@ -242,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradekit", description="Grade numpy deep-learning components against a reference."
     )
+    parser.add_argument("--version", action="version", version=f"gradekit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="list every registered component by kind and source")
     p.add_argument(

@@ -63,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
     name = str(config.getini(ASSIGNMENT_INI)).strip()
     if not name:
         return
-    from .assignments import is_path, load_assignment
+    from .assignments import bundled_assignments, is_path, load_assignment
     from .errors import GradekitError
     from .kit.public import is_kit, load_grader
     from .sandbox.intake import refusal
@@ -76,7 +76,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if kit is not None:
             assignment = load_grader(kit).assignment
         else:
-            assignment = load_assignment(local if is_path(name) else name)
+            bundled = not is_path(name) and name in bundled_assignments()
+            assignment = load_assignment(name if bundled or not local.exists() else local)
     except GradekitError as exc:
         raise pytest.UsageError(f"gradekit ({where}, {ASSIGNMENT_INI}): {exc}") from None
     submission = base / str(config.getini(SUBMISSION_INI)).strip()

@@ -242,6 +242,13 @@ def _settings(value: Any, names: list[str], what: str) -> np.ndarray:
         if not isinstance(setting, dict) or sorted(setting) != names:
             got = sorted(setting) if isinstance(setting, dict) else type(setting).__name__
             raise ContractError(f"{what}: setting {i} is {got}, expected a dict with keys {names}")
+        narrow = [k for k in names if isinstance(setting[k], np.floating | np.ndarray)]
+        narrow = [k for k in narrow if np.asarray(setting[k]).dtype != np.float64]
+        if narrow:
+            dtype = np.asarray(setting[narrow[0]]).dtype
+            raise ContractError(
+                f"{what}: setting {i} has {narrow[0]} of dtype {dtype}; return float64 values"
+            )
         rows.append([float(setting[k]) for k in names])
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(names))
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gradekit import __version__
 from gradekit.cli import main
 from gradekit_reference import COMPONENTS
 
@@ -64,3 +65,10 @@ def test_console_script_is_installed():
     done = subprocess.run([str(exe), "list", "--kind", "schedules"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "inverse_time" in done.stdout
+
+
+def test_version_names_the_installed_gradekit(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"gradekit {__version__}"

@@ -23,16 +23,31 @@ def write_json(report: GradeReport, path: Path) -> None:
     path.write_text(report.model_dump_json(indent=2) + "\n")
 
 
+def standing(result: SubmissionResult) -> tuple[str, str]:
+    """A submission's status for a gradebook, and the reason when it is not ``graded``:
+    ``load error`` (nothing ran, so every score is 0 for that reason) or ``timed out``
+    (some checks ran out of time; their scores are 0)."""
+    if result.load_error:
+        return "load error", printable(result.load_error)
+    late = [c.name for c in result.checks if c.status == "timeout"]
+    if late:
+        named = ", ".join(late[:3]) + (f" and {len(late) - 3} more" if len(late) > 3 else "")
+        return "timed out", f"{len(late)} of {len(result.checks)} checks timed out: {named}"
+    return "graded", ""
+
+
 def write_csv(report: GradeReport, path: Path) -> None:
-    """A gradebook: one row per submission, one column per check (its score)."""
+    """A gradebook: one row per submission, its status and the reason, then one column per
+    check (its score)."""
     ids = list(dict.fromkeys(c.name for s in report.submissions for c in s.checks))
+    head = ("submission", "score", "max_score", "status", "reason", *ids)
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow([csv_cell(c) for c in ("submission", "score", "max_score", *ids)])
+        writer.writerow([csv_cell(c) for c in head])
         for s in report.submissions:
             scores = {c.name: c.score for c in s.checks}
-            row = [s.submission, s.score, s.max_score, *(scores.get(i, "") for i in ids)]
-            writer.writerow([csv_cell(c) for c in row])
+            row = [s.submission, s.score, s.max_score, *standing(s)]
+            writer.writerow([csv_cell(c) for c in row + [scores.get(i, "") for i in ids]])
 
 
 def gradescope_results(result: SubmissionResult) -> dict:

@@ -55,6 +55,8 @@ def test_grading_a_folder_writes_every_output(tmp_path, capsys):
     rows = list(csv.DictReader((tmp_path / "g.csv").open()))
     assert [r["submission"] for r in rows] == ["alice", "bob", "carol"]
     assert float(rows[1]["relu.gradient"]) < 2.0 and float(rows[0]["relu.gradient"]) == 2.0
+    assert [r["status"] for r in rows] == ["graded", "graded", "load error"]
+    assert rows[0]["reason"] == rows[1]["reason"] == "" and "syntax" in rows[2]["reason"]
 
     bob = json.loads((out / "bob" / "results.json").read_text())
     assert bob["score"] == scores["bob"][0]

@@ -154,11 +154,21 @@ def test_a_colour_terminal_gets_no_sequence_from_a_submission(report, detail):
 def test_the_gradebook_has_no_formula_and_numbers_stay_numbers(graded):
     with Path(graded["csv"]).open(newline="") as f:
         header, *rows = list(csv.reader(f))
-    assert header == ["submission", "score", "max_score", "relu.gradient", "relu.values"]
+    assert header == [
+        "submission",
+        "score",
+        "max_score",
+        "status",
+        "reason",
+        "relu.gradient",
+        "relu.values",
+    ]
     assert sorted(row[0] for row in rows) == sorted([f"'{FORMULA}", MARKUP, "titlename"])
     for row in rows:
         assert row[0][:1] not in "=+-@\t\r" and not shown_controls(row[0], "")
-        assert [float(cell) for cell in row[1:]] == [0.0, 2.0, 0.0, 0.0]
+        assert [float(cell) for cell in row[1:3] + row[5:]] == [0.0, 2.0, 0.0, 0.0]
+        assert row[3] in ("graded", "load error")
+        assert not row[4].startswith(tuple("=+-@\t\r")) and not shown_controls(row[4], "")
 
 
 def test_gradescope_shows_outputs_without_controls(graded):

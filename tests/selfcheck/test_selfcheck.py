@@ -213,7 +213,7 @@ def test_an_assignment_folder_that_cannot_be_graded_fails_items_in_one_line(pyte
     extra = '[[checks]]\nid = "extra.values"\ntype = "values"\n'
     extra += 'component = "activations/not_in_reference"\n'
     (folder / "assignment.toml").write_text(f"{spec}\n{extra}")
-    pytester.makefile(".ini", pytest="[pytest]\ngradekit_assignment = ./course\n")
+    pytester.makefile(".ini", pytest="[pytest]\ngradekit_assignment = course\n")
     use_example(pytester.path, "correct")
     result = pytester.runpytest()
     result.assert_outcomes(failed=len(public_ids()) + 1)
