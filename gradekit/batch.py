@@ -242,6 +242,8 @@ class ResultCache:
         self.folder = folder.resolve()
         self._key = _read_key(self.folder / KEY_FILE)
         self._lock = threading.Lock()
+        self.hits = 0
+        """Results served from the cache so far (for the run's closing line)."""
         spec = grader.assignment.folder / "assignment.toml"
         self._context = hashlib.sha256(
             (
@@ -301,6 +303,8 @@ class ResultCache:
             result = SubmissionResult.model_validate_json(body)
         except ValueError:
             return None
+        with self._lock:
+            self.hits += 1
         return result.model_copy(update={"submission": name, "path": str(path)})
 
     def put(self, path: Path, result: SubmissionResult) -> None:

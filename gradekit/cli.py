@@ -7,9 +7,10 @@ import difflib
 import importlib
 import importlib.util
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,6 +21,9 @@ from . import __version__
 from .components import KINDS
 from .errors import GradekitError, SubmissionError
 from .plugins import load_catalog
+
+if TYPE_CHECKING:
+    from .results import SubmissionResult
 
 
 def _list(args: argparse.Namespace, console: Console) -> int:
@@ -200,7 +204,8 @@ def _grade_one(
     """Grade ``subs`` (default: the assignment's examples), print, write the outputs."""
     from .batch import grade_all, open_cache, parse_shard, shard
     from .grading import Grader
-    from .report import print_report, write_csv, write_gradescope, write_json
+    from .report import print_report, summary_line, write_csv, write_gradescope, write_json
+    from .report.safe import printable
 
     if subs is None:
         subs = [(p.stem, p) for p in assignment.examples()]
@@ -214,13 +219,20 @@ def _grade_one(
         assignment, limits=limits, backend=args.backend, figures=bool(args.html), secret=secret
     )
     cache = open_cache(args.cache, grader)  # off, with a notice, where a worker could reach it
+    start = time.perf_counter()
+    what = f"grading {len(subs)} submissions of {assignment.name}"
     with Progress(console=console, transient=True, disable=len(subs) < 2) as progress:
-        task = progress.add_task("grading", total=len(subs))
-        results = grade_all(
-            grader, subs, jobs=args.jobs, cache=cache, done=lambda _: progress.advance(task)
-        )
+        task = progress.add_task(what, total=len(subs))
+
+        def done(result: SubmissionResult) -> None:
+            name = escape(printable(result.submission))
+            progress.update(task, advance=1, description=f"{what}: {name}")
+
+        results = grade_all(grader, subs, jobs=args.jobs, cache=cache, done=done)
     report = grader.report(results)
     print_report(report, console, detail=args.detail)
+    hits = cache.hits if cache is not None else 0
+    console.print(summary_line(report, hits, time.perf_counter() - start))
     if args.json:
         write_json(report, Path(args.json))
     if args.csv:
