@@ -246,7 +246,7 @@ def _grade_one(
         console.print(f"HTML report: {index}")
 
 
-SUBCOMMANDS: tuple[str, ...] = ("init", "kit", "gradescope", "experiment")
+SUBCOMMANDS: tuple[str, ...] = ("init", "kit", "gradescope", "experiment", "report")
 """Modules of ``gradekit.commands`` that add a subcommand with ``add_parser(sub)``."""
 
 

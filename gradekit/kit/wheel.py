@@ -21,6 +21,7 @@ STUDENT_LEAVES_OUT = (
     "commands/gradescope.py",
     "commands/init.py",
     "commands/kit.py",
+    "commands/report.py",
     "kit/build.py",
     "kit/wheel.py",
     "report/html.py",
