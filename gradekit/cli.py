@@ -246,7 +246,7 @@ def _grade_one(
         console.print(f"HTML report: {index}")
 
 
-SUBCOMMANDS: tuple[str, ...] = ("init", "kit", "gradescope", "experiment", "report")
+SUBCOMMANDS: tuple[str, ...] = ("init", "kit", "gradescope", "experiment", "report", "audit")
 """Modules of ``gradekit.commands`` that add a subcommand with ``add_parser(sub)``."""
 
 

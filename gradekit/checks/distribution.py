@@ -44,7 +44,9 @@ class DistributionOptions(Options):
     reference_factor: int = 4
     """The trusted component is measured on this many times as many draws."""
     k: float = 6.0
-    """Tolerances are ``k`` standard errors of each statistic."""
+    """Tolerances are ``k`` standard errors of each statistic: each is a mean over 1e5 or
+    more independent draws, so nearly normal, and a correct initializer fails one with
+    probability about 2e-9 (a case pools three shapes: below 1e-8)."""
     require_reproducible: bool = False
     """Also require identical draws for the same seed (off: only statistics are judged)."""
 

@@ -44,8 +44,9 @@ class SearchOptions(Options):
     """Values per axis for a grid, settings per call for random strategies."""
     seeds: int = Field(default=20, ge=2, le=200)
     """Calls of ``propose`` (and of ``refine``), one fresh generator each."""
-    alpha: float = Field(default=1e-4, gt=0, lt=0.1)
-    """Significance of the two-sample Kolmogorov-Smirnov test."""
+    alpha: float = Field(default=1e-6, gt=0, lt=0.1)
+    """Significance of the two-sample Kolmogorov-Smirnov test: the chance that a correct
+    strategy's draws fail it (the asymptotic limit is conservative at these sizes)."""
     first_round: int = Field(default=40, ge=5)
     """Constructed first-round results handed to ``refine``."""
     shrink: float = Field(default=0.6, gt=0, lt=1)

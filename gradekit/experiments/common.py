@@ -1,25 +1,43 @@
 """What every experiment shares: its implementation (the reference, or a submission run in
-the worker), the ``--submission``, ``--backend`` and ``--plot`` options, and saving figures.
+the worker), the ``--submission``, ``--backend`` and ``--plot`` options, saving figures,
+and skipping the components of a half-done submission that cannot run.
 
 A submission's components never run in this process: its plans go to a worker, exactly as
 in grading, and only plain arrays come back.
+
+A half-done submission still shows what it has: an experiment of several components
+(``run_each``) runs those that work, says which it skipped and why ("not registered",
+"not implemented yet (TODO: Adam.update)", what the code raised), and fails only when
+none could run.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 
 from ..errors import GradekitError
+from ..report.safe import printable, terminal_text
 from ..results import Figure
-from ..sandbox.plan import Outcome, Plan
+from ..sandbox.plan import Failure, Outcome, Plan
 
 Run = Callable[[Plan], Outcome]
+T = TypeVar("T")
+
+
+class Skipped(GradekitError):
+    """A component that could not run in an experiment, and why, in one line."""
+
+    def __init__(self, component: str, reason: str) -> None:
+        self.component = component
+        """``kind/name``, e.g. ``optimizers/adam``."""
+        self.reason = reason
+        super().__init__(f"{component}: {reason}")
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,13 +103,51 @@ def implementation(args: argparse.Namespace, timeout: float = 120.0) -> Any:
         yield run
 
 
-def failure(outcome: Outcome, what: str) -> str | None:
-    """Why ``outcome`` has no result (the component raised, timed out, ...), or None."""
-    if outcome.failure is not None:
-        return f"{what}: {outcome.failure.type}: {outcome.failure.message}"
-    if outcome.status != "ok":
-        return f"{what}: {outcome.status}: {outcome.detail}"
-    return None
+def why_not(failure: Failure | None, detail: str = "") -> str:
+    """Why a component stopped, in the grader's words: not registered, a TODO left, or
+    ``detail`` (default: what it raised). One line, harmless to print."""
+    if failure is None:
+        why = detail
+    elif failure.type == "MissingComponent":  # a typo's hint follows the worker's sentence
+        hint = failure.message.partition(" (")[2]
+        why = "not registered" + (f" ({hint}" if hint else "")
+    elif failure.type == "NotImplementedError":
+        why = f"not implemented yet ({failure.message or 'NotImplementedError'})"
+    else:
+        why = detail or f"raised {failure.type}: {failure.message}"
+    return printable(why)
+
+
+def check_outcome(outcome: Outcome, component: str) -> None:
+    """Raise ``Skipped`` when ``outcome`` has no result (the component raised, timed out,
+    is not registered, ...)."""
+    if outcome.failure is not None or outcome.status != "ok":
+        detail = f"{outcome.status}: {outcome.detail}"
+        raise Skipped(component, why_not(outcome.failure, detail))
+
+
+def run_each(
+    labels: Iterable[str], attempt: Callable[[str], T]
+) -> tuple[dict[str, T], list[tuple[str, Skipped]]]:
+    """``attempt`` each label: what ran by label, and the labels skipped with why. When
+    nothing ran, one line with every distinct reason (a GradekitError)."""
+    done: dict[str, T] = {}
+    skipped = []
+    for label in labels:
+        try:
+            done[label] = attempt(label)
+        except Skipped as exc:
+            skipped.append((label, exc))
+    if not done:
+        reasons = dict.fromkeys(str(exc) for _, exc in skipped)
+        raise GradekitError("nothing could run: " + "; ".join(reasons))
+    return done, skipped
+
+
+def print_skipped(skipped: list[tuple[str, Skipped]], console: Console) -> None:
+    """A line per skipped label: ``skipped adam: not implemented yet (TODO: Adam.update)``."""
+    for label, exc in skipped:
+        console.print(f"skipped {terminal_text(label)}: {terminal_text(exc.reason)}")
 
 
 def save_plot(args: argparse.Namespace, figure: Figure, console: Console) -> None:

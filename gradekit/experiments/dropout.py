@@ -5,7 +5,8 @@ inverted dropout divides by p at training time, so ``E[train] = x`` and test tim
 identity.
 
 Each layer runs many training-mode forwards (gradekit's ``repeat_forward`` routine) and one
-evaluation forward on a fixed positive batch, on the reference or a submission's layers.
+evaluation forward on a fixed positive batch, on the reference or a submission's layers; a
+layer a half-done submission cannot run yet is skipped with a line.
 """
 
 from __future__ import annotations
@@ -21,7 +22,17 @@ from rich.table import Table
 from ..errors import GradekitError
 from ..results import Figure, Panel, Series
 from ..sandbox.plan import Plan
-from .common import Run, add_common_arguments, failure, implementation, save_plot, who
+from .common import (
+    Run,
+    Skipped,
+    add_common_arguments,
+    check_outcome,
+    implementation,
+    print_skipped,
+    run_each,
+    save_plot,
+    who,
+)
 
 SUMMARY = "dropout's keep fraction and training expectation against its test-time output"
 
@@ -53,7 +64,7 @@ class DropoutStats:
 def measure(
     run: Run, convention: str, p: float, times: int = 50, shape: tuple[int, int] = (32, 256)
 ) -> DropoutStats:
-    """Measure one dropout layer at keep probability ``p``."""
+    """Measure one dropout layer at keep probability ``p``; ``Skipped`` when it cannot run."""
     x = np.random.default_rng(7).uniform(0.5, 1.5, shape)
     name = LAYERS[convention]
     plan = Plan()
@@ -63,9 +74,7 @@ def measure(
     plan.routine("repeat_forward", save="train", layer={"component": "d"}, x=xr, times=times)
     plan.call("d", "forward", xr, save="test", training=False)
     outcome = run(plan)
-    why = failure(outcome, f"layers/{name}")
-    if why:
-        raise GradekitError(why)
+    check_outcome(outcome, f"layers/{name}")
     train, test = outcome.values.get("train"), outcome.values.get("test")
     if not (
         isinstance(train, np.ndarray)
@@ -73,7 +82,7 @@ def measure(
         and isinstance(test, np.ndarray)
         and test.shape == shape
     ):
-        raise GradekitError(f"layers/{name}: forward returned arrays of the wrong shape")
+        raise Skipped(f"layers/{name}", "forward returned arrays of the wrong shape")
     per_call = train.mean(axis=(1, 2)) / x.mean()
     return DropoutStats(
         convention,
@@ -86,9 +95,9 @@ def measure(
 
 
 def dropout_figure(stats: list[DropoutStats], title: str) -> Figure:
-    """Training expectation and test output against p, for each convention."""
+    """Training expectation and test output against p, for each convention measured."""
     series = []
-    for convention in LAYERS:
+    for convention in dict.fromkeys(s.convention for s in stats):
         rows = [s for s in stats if s.convention == convention]
         ps = [s.p for s in rows]
         series.append(Series.of(f"{convention}: E[train] / x", [s.train for s in rows], ps))
@@ -122,8 +131,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise GradekitError("--p takes keep probabilities in (0, 1]")
     if args.times < 2:
         raise GradekitError("--times must be at least 2")
+    conventions = {layer: convention for convention, layer in LAYERS.items()}
     with implementation(args) as run_plan:
-        stats = [measure(run_plan, c, p, args.times) for c in LAYERS for p in args.p]
+        measured, skipped = run_each(
+            conventions,
+            lambda layer: [measure(run_plan, conventions[layer], p, args.times) for p in args.p],
+        )
+    stats = [s for rows in measured.values() for s in rows]
     title = f"dropout with keep probability p ({who(args)})"
     table = Table(title=title)
     for column in ("dropout", "p", "kept", "E[train] / x", "test / x", "test = E[train]"):
@@ -134,5 +148,6 @@ def run(args: argparse.Namespace, console: Console) -> int:
             s.convention, f"{s.p:g}", f"{s.kept:.3f}", f"{s.train:.3f}", f"{s.test:.3f}", ok
         )
     console.print(table)
+    print_skipped(skipped, console)
     save_plot(args, dropout_figure(stats, title), console)
     return 0

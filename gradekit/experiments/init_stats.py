@@ -24,7 +24,15 @@ from ..checks.init_experiment import (
 )
 from ..errors import GradekitError
 from ..routines import ACTIVATIONS
-from .common import Run, add_common_arguments, failure, implementation, save_plot, who
+from .common import (
+    Run,
+    Skipped,
+    add_common_arguments,
+    check_outcome,
+    implementation,
+    save_plot,
+    who,
+)
 
 SUMMARY = "per-layer activation mean and std of a deep net at initialization (6 x 4096)"
 
@@ -52,18 +60,17 @@ def activations(
     batch: int = 16,
     seed: int = 0,
 ) -> np.ndarray:
-    """Every layer's activations, shape (depth, batch, width), from the check's own plan."""
+    """Every layer's activations, shape (depth, batch, width), from the check's own plan;
+    ``Skipped`` (one line, why) when the initializer cannot run."""
     options = ExperimentOptions(activation=activation, depth=depth, width=width, batch=batch)
     target = Target("initializers", init, kwargs, seed, reference=dict)
     plan = InitExperiment().plan(target, options)
     outcome = run(plan)
-    why = failure(outcome, f"initializers/{init}")
-    if why:
-        raise GradekitError(why)
+    check_outcome(outcome, f"initializers/{init}")
     got = outcome.values.get("run")
     acts = got.get("activations") if isinstance(got, dict) else None
     if not isinstance(acts, np.ndarray) or acts.shape != (depth, batch, width):
-        raise GradekitError(f"initializers/{init}: the experiment returned no activations")
+        raise Skipped(f"initializers/{init}", "the experiment returned no activations")
     return acts.astype(np.float64)
 
 

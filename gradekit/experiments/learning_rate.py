@@ -3,6 +3,7 @@ converges, too big overshoots and even diverges.
 
 One optimizer (SGD by default) trains the small MLP on the spiral (or another problem) at
 three rates, through the convergence check's plan; the figure is the three loss curves.
+A rate at which a submission's optimizer cannot run is skipped with a line.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from rich.table import Table
 
 from ..errors import GradekitError
 from ..problems import PROBLEMS
-from .common import add_common_arguments, implementation, save_plot, who
+from .common import add_common_arguments, implementation, print_skipped, run_each, save_plot, who
 from .optimizers import SETTINGS, curves_figure, train
 
 SUMMARY = "too small, good and too big learning rates: the loss curves of the lecture"
@@ -56,11 +57,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.steps < 1:
         raise GradekitError("--steps must be at least 1")
     others = {k: v for k, v in SETTINGS[args.problem][args.optimizer].items() if k != "lr"}
-    runs = {}
+    at = {f"{label}: lr={lr:g}": lr for label, lr in zip(LABELS, rates, strict=True)}
     with implementation(args) as run_plan:
-        for label, lr in zip(LABELS, rates, strict=True):
-            t = train(run_plan, args.optimizer, {**others, "lr": lr}, args.problem, args.steps)
-            runs[f"{label}: lr={lr:g}"] = t
+        runs, skipped = run_each(
+            at,
+            lambda k: train(
+                run_plan, args.optimizer, {**others, "lr": at[k]}, args.problem, args.steps
+            ),
+        )
     title = f"{args.optimizer} on the {args.problem} at three learning rates ({who(args)})"
     table = Table(title=title)
     for column in ("learning rate", "loss at 0", "final", "what happens"):
@@ -69,6 +73,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         final = float(t.losses[-1])
         table.add_row(name, f"{t.losses[0]:.3g}", f"{final:.3g}", reading(t.losses))
     console.print(table)
+    print_skipped(skipped, console)
     figure = curves_figure(title, args.problem, runs)
     figure.panels = figure.panels[:1]  # the lecture's picture is the loss curves
     save_plot(args, figure, console)

@@ -3,7 +3,8 @@ problems, their paths (SGD's zig-zag across the narrow ravine against momentum's
 
 Each optimizer runs the convergence check's plan (gradekit's ``optimize`` routine) on the
 reference or, with ``--submission``, on the submission's optimizer in the worker; the
-losses are recomputed here from the returned path, as in grading.
+losses are recomputed here from the returned path, as in grading. Optimizers a half-done
+submission has not registered or still leaves as TODO are skipped, each with a line.
 """
 
 from __future__ import annotations
@@ -27,7 +28,17 @@ from ..checks.convergence import (
 from ..errors import GradekitError
 from ..problems import PROBLEMS
 from ..results import Figure
-from .common import Run, add_common_arguments, implementation, save_plot, who
+from .common import (
+    Run,
+    Skipped,
+    add_common_arguments,
+    implementation,
+    print_skipped,
+    run_each,
+    save_plot,
+    who,
+    why_not,
+)
 
 SUMMARY = "SGD, momentum, Nesterov, Adagrad, RMSProp and Adam on one problem: losses and paths"
 
@@ -64,12 +75,13 @@ STEPS = {"ravine": 100, "rosenbrock": 1000, "mlp": 500}
 
 
 def train(run: Run, name: str, kwargs: dict[str, Any], problem: str, steps: int) -> Trajectory:
-    """One optimizer's validated run on ``problem``: the convergence check's own plan."""
+    """One optimizer's validated run on ``problem``: the convergence check's own plan;
+    ``Skipped`` when it cannot run (not registered, a TODO, an exception, a bad path)."""
     options = ConvergenceOptions(problem=problem, steps=steps)
     plan = Convergence().plan(Target("optimizers", name, kwargs, 0, dict), options)
     got = trajectory(run(plan), problem, steps)
     if not got.ok:
-        raise GradekitError(f"optimizers/{name} on the {problem}: {got.detail}")
+        raise Skipped(f"optimizers/{name}", why_not(got.failure, f"on the {problem}: {got.detail}"))
     return got
 
 
@@ -114,10 +126,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     steps = args.steps or STEPS[args.problem]
     if steps < 1:
         raise GradekitError("--steps must be at least 1")
-    runs = {}
     with implementation(args) as run_plan:
-        for name in names:
-            runs[name] = train(run_plan, name, SETTINGS[args.problem][name], args.problem, steps)
+        runs, skipped = run_each(
+            names, lambda n: train(run_plan, n, SETTINGS[args.problem][n], args.problem, steps)
+        )
     title = f"optimizers on the {args.problem}, {steps} steps ({who(args)})"
     table = Table(title=title)
     for column in ("optimizer", "hyperparameters", "loss at 0", f"at {steps // 10}", "final"):
@@ -134,5 +146,6 @@ def run(args: argparse.Namespace, console: Console) -> int:
             _g(losses[-1]),
         )
     console.print(table)
+    print_skipped(skipped, console)
     save_plot(args, curves_figure(title, args.problem, runs), console)
     return 0

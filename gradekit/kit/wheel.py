@@ -17,6 +17,8 @@ from pathlib import Path
 STUDENT_LEAVES_OUT = (
     "batch.py",
     "experiments/",
+    "audit.py",
+    "commands/audit.py",
     "commands/experiment.py",
     "commands/gradescope.py",
     "commands/init.py",

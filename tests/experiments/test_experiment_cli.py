@@ -15,6 +15,26 @@ from gradekit.experiments.dropout import dropout_figure, measure
 
 ROOT = Path(__file__).parents[2]
 BUGGY = ROOT / "assignments" / "{}" / "examples" / "buggy.py"
+CORRECT = ROOT / "assignments" / "{}" / "examples" / "correct.py"
+STARTER = ROOT / "assignments" / "{}" / "starter" / "submission.py"
+HALF_ADAM = """
+
+class HalfAdam(Adam):
+    def update(self, param, grad, state):
+        raise NotImplementedError("TODO: Adam.update")
+"""
+
+
+def _half_done(tmp_path: Path, assignment: str, edits: dict[str, str], extra: str = "") -> str:
+    """The correct example of ``assignment`` with each of ``edits`` (old: new) made once,
+    and ``extra`` appended: a submission with some components left undone."""
+    text = Path(str(CORRECT).format(assignment)).read_text()
+    for old, new in edits.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / "half.py"
+    path.write_text(text + extra)
+    return str(path)
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +96,49 @@ def test_optimizers_with_a_buggy_submission_in_the_sandbox(capsys):
     assert code == 0 and "(buggy)" in out
     assert float(_cells(out, "momentum")[-1]) > 1e3  # the sign error climbs the loss
     assert float(_cells(out, "sgd")[-1]) < 8.2
+
+
+def test_optimizers_on_a_half_done_submission_runs_what_is_done(capsys, tmp_path):
+    """Adam's update is a TODO and Nesterov is registered under a typo: the other four
+    run, and a line says why each of the two was skipped."""
+    edits = {
+        'optimizers["adam"] = Adam': 'optimizers["adam"] = HalfAdam',
+        'optimizers["nesterov"]': 'optimizers["nesterv"]',
+    }
+    half = _half_done(tmp_path, "optimization", edits, HALF_ADAM)
+    code, out, err = _run(capsys, "optimizers", "--steps", "20", "--submission", half)
+    assert code == 0 and err == ""
+    assert all(_cells(out, n) for n in ("sgd", "momentum", "adagrad", "rmsprop"))
+    assert not _cells(out, "adam") and not _cells(out, "nesterov")
+    assert "skipped adam: not implemented yet (TODO: Adam.update)" in out
+    assert "skipped nesterov: not registered (it registers 'nesterv'" in out
+
+
+def test_dropout_on_a_half_done_submission_runs_the_registered_layer(capsys, tmp_path):
+    edits = {'    registry.layers["vanilla_dropout"] = VanillaDropout\n': ""}
+    half = _half_done(tmp_path, "regularization", edits)
+    argv = ["dropout", "--p", "0.5", "--times", "5", "--submission", half]
+    code, out, _ = _run(capsys, *argv)
+    assert code == 0
+    assert _cells(out, "inverted")[-1] == "yes" and not _cells(out, "vanilla")
+    assert "skipped vanilla_dropout: not registered" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "assignment", "message"),
+    [
+        (["optimizers", "--steps", "5"], "optimization", "optimizers/sgd: not implemented yet"),
+        (["learning-rate", "--steps", "5"], "optimization", "optimizers/sgd: not implemented"),
+        (["hparam-search", "--steps", "5"], "optimization", "optimizers/sgd: not implemented"),
+        (["dropout", "--times", "2"], "regularization", "layers/dropout: not implemented yet"),
+        (["init-stats", "--width", "8"], "initialization", "initializers/xavier: not implemented"),
+    ],
+)
+def test_a_starter_where_nothing_runs_is_one_line(capsys, argv, assignment, message):
+    """Nothing is done: exit 2 with one line, each distinct reason once."""
+    code, out, err = _run(capsys, *argv, "--submission", str(STARTER).format(assignment))
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1
+    assert err.count(message) == 1  # three rates of one optimizer: one reason
 
 
 def test_optimizers_on_the_mlp_has_no_paths(capsys, tmp_path):
