@@ -233,6 +233,14 @@ def _grade_one(
     print_report(report, console, detail=args.detail)
     hits = cache.hits if cache is not None else 0
     console.print(summary_line(report, hits, time.perf_counter() - start))
+    analytics = None
+    if args.json or args.html:
+        from .report.analytics import class_analytics
+        from .report.similarity import report_similarity
+
+        similar = report_similarity(report, assignment.folder / "starter")
+        analytics = class_analytics(report, similar)
+        report = report.model_copy(update={"analytics": analytics.model_dump(mode="json")})
     if args.json:
         write_json(report, Path(args.json))
     if args.csv:
@@ -242,7 +250,7 @@ def _grade_one(
     if args.html:
         from .report.html import write_html
 
-        index = write_html(report, Path(args.html), jobs=args.jobs)
+        index = write_html(report, Path(args.html), jobs=args.jobs, analytics=analytics)
         console.print(f"HTML report: {index}")
 
 

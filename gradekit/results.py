@@ -119,6 +119,9 @@ class SubmissionResult(BaseModel):
     score: float
     max_score: float
     load_error: str | None = None
+    notes: list[str] = []
+    """What the grader left out of the submission, once each (a notebook's IPython lines
+    and skipped cells), for the student to see."""
     checks: list[CheckResult]
 
 
@@ -131,3 +134,8 @@ class GradeReport(BaseModel):
     gradekit_version: str
     assignment: str
     submissions: list[SubmissionResult]
+    analytics: dict[str, Any] | None = None
+    """The class at a glance, derived from the submissions (``gradekit.report.analytics``
+    ``ClassAnalytics``: per check the pass rate and score histogram, the misconceptions
+    with the submissions that show each, the pairs of similar submissions); written by
+    ``gradekit grade --json`` and reused by ``gradekit report``."""

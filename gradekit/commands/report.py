@@ -68,9 +68,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
         write_gradescope(report, Path(args.gradescope))
         console.print(f"Gradescope results: {args.gradescope}/")
     if args.html:
+        from ..report.analytics import ClassAnalytics
         from ..report.html import write_html
 
-        console.print(f"HTML report: {write_html(report, Path(args.html))}")
+        # The run's own analytics, whose similar pairs left the starter template out.
+        analytics = ClassAnalytics.model_validate(report.analytics) if report.analytics else None
+        console.print(f"HTML report: {write_html(report, Path(args.html), analytics=analytics)}")
     if not (args.csv or args.gradescope or args.html):
         print_report(report, console, detail=args.detail)
     return 0

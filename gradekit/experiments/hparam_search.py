@@ -80,22 +80,16 @@ def _g(x: float) -> str:
 
 def figure(rounds: list[list[dict[str, float]]], best: dict[str, float], title: str) -> Figure:
     """The coarse-to-fine picture: validation loss against the learning rate, log x axis;
-    a diverged trial is drawn at the top."""
-    finite = [r["val"] for trials in rounds for r in trials if np.isfinite(r["val"])]
-    top = 1.05 * max(finite) if finite else 1.0
+    a diverged trial has no loss (None), which the plot marks at the top of the axis."""
     series = [
-        Series.of(
-            f"{label} round",
-            [min(r["val"], top) if np.isfinite(r["val"]) else top for r in trials],
-            [r["lr"] for r in trials],
-        )
+        Series.of(f"{label} round", [r["val"] for r in trials], [r["lr"] for r in trials])
         for trials, label in zip(rounds, ("coarse", "fine"), strict=False)
     ]
     series.append(Series.of("best", [best["val"]], [best["lr"]]))
     panel = Panel(
         kind="scatter",
         xlabel="learning rate (log scale)",
-        ylabel="validation loss (diverged: at the top)",
+        ylabel="validation loss",
         logx=True,
         series=series,
     )

@@ -70,9 +70,10 @@ def gradescope_results(result: SubmissionResult) -> dict:
             }
         )
     out = {"score": result.score, "tests": tests}
-    if result.load_error:
-        load_error = printable(result.load_error, multiline=True)
-        out["output"] = f"The submission did not load: {load_error}"
+    said = [f"The submission did not load: {result.load_error}"] if result.load_error else []
+    said += ["Left out of grading:", *result.notes] if result.notes else []
+    if said:
+        out["output"] = printable("\n".join(said), multiline=True)
     return out
 
 

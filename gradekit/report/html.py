@@ -3,20 +3,32 @@
 Each page has the table of checks (status, score, message, misconception, hidden checks
 marked) and the checks' figures as embedded PNG images, so it opens offline and can be
 mailed or uploaded as one file. Figures come from ``CheckResult.figure`` (a grader made
-with ``figures=True``). Every string is interpolated through :func:`.safe.html_text`:
-a submission's name, messages and traceback show as text, never as markup.
+with ``figures=True``) and are cached by the hash of their data in ``.figures/`` beside
+the pages, so writing the report again redraws only what changed. The index adds the
+class's analytics (:mod:`.analytics`): each check's pass rate and score histogram, the
+misconceptions named across the class, and the pairs of submissions far more alike than
+the rest (:mod:`.similarity`), for a person to look at. Every string is interpolated
+through :func:`.safe.html_text`: a submission's name, messages and traceback show as
+text, never as markup.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import time
 from pathlib import Path
 
 from ..errors import GradekitError
-from ..results import CheckResult, Figure, GradeReport, Panel, Series, SubmissionResult
-from .plots import REFERENCE, png
+from ..results import CheckResult, Figure, GradeReport, Panel, SubmissionResult
+from .analytics import ClassAnalytics, class_analytics
+from .figure_cache import FigureCache
+from .plots import png
 from .safe import html_text
+from .similarity import Similarity, report_similarity
+
+FIGURE_CACHE = ".figures"
+"""The folder, beside the pages, of the figures already drawn (``figure_cache``)."""
 
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2933;
@@ -47,6 +59,9 @@ figure img { max-width: 100%; height: auto; display: block; }
 a { color: #1c6fb5; text-decoration: none; } a:hover { text-decoration: underline; }
 .bar { height: 8px; background: #e4e7eb; border-radius: 4px; min-width: 120px; }
 .bar span { display: block; height: 8px; border-radius: 4px; background: #2f9e44; }
+.note { color: #52606d; font-size: 13px; margin: 0 0 10px; max-width: 900px; }
+svg.hist rect { fill: #2e86ab; } svg.hist rect.axis { fill: #c7ccd4; }
+td.links { font-size: 12.5px; overflow-wrap: anywhere; }
 """
 
 
@@ -59,8 +74,8 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _image(figure: Figure) -> str:
-    data = base64.b64encode(png(figure, title=False)).decode("ascii")
+def _image(figure: Figure, cache: FigureCache | None) -> str:
+    data = base64.b64encode(png(figure, title=False, cache=cache)).decode("ascii")
     return f'<img alt="{html_text(figure.title)}" src="data:image/png;base64,{data}">'
 
 
@@ -107,31 +122,26 @@ def _row(check: CheckResult) -> str:
 
 
 def ravine_paths(result: SubmissionResult) -> Figure | None:
-    """Every optimizer's own path on the narrow ravine in one plot (SGD's zig-zag against
-    momentum's), from the convergence checks' figures; None with fewer than two."""
-    series: list[Series] = []
+    """Every optimizer's path on the narrow ravine beside the reference's, one small panel
+    each over the same view (SGD's zig-zag beside momentum's), from the convergence
+    checks' figures; None with fewer than two."""
+    panels: list[Panel] = []
     for check in result.checks:
         if check.figure is None or check.visibility == "hidden":
             continue
         for panel in check.figure.panels:
             if panel.kind == "path" and panel.problem == "ravine":
-                mine = [s for s in panel.series if s.label != REFERENCE]
-                series += [s.model_copy(update={"label": check.name}) for s in mine]
-    if len(series) < 2:
+                title = f"{check.name} ({check.status})"
+                panels.append(panel.model_copy(update={"title": title}))
+    if len(panels) < 2:
         return None
-    panel = Panel(
-        kind="path",
-        title="the narrow ravine 0.5 (0.1 x² + 10 y²)",
-        xlabel="w[0]",
-        ylabel="w[1]",
-        problem="ravine",
-        series=series,
-    )
-    return Figure(title="Your optimizers' paths on the ravine", panels=[panel])
+    return Figure(title="Your optimizers' paths on the ravine 0.5 (0.1 x² + 10 y²)", panels=panels)
 
 
-def submission_page(result: SubmissionResult, assignment: str) -> str:
-    """The HTML of one submission's page."""
+def submission_page(
+    result: SubmissionResult, assignment: str, cache: FigureCache | None = None
+) -> str:
+    """The HTML of one submission's page; its figures come from ``cache`` when drawn before."""
     percent = 100 * result.score / result.max_score if result.max_score else 0.0
     parts = [
         '<p><a href="index.html">&larr; the class</a></p>',
@@ -153,7 +163,7 @@ def submission_page(result: SubmissionResult, assignment: str) -> str:
     overview = ravine_paths(result)
     if overview is not None:
         figures.append(f"<figure><figcaption>{html_text(overview.title)}</figcaption>")
-        figures.append(f"{_image(overview)}</figure>")
+        figures.append(f"{_image(overview, cache)}</figure>")
     for check in result.checks:
         if check.figure is None:
             continue
@@ -161,15 +171,128 @@ def submission_page(result: SubmissionResult, assignment: str) -> str:
         figures.append(
             f'<figure id="{html_text(_anchor(check.name))}"><figcaption>{_badge(check.status)} '
             f"<b>{html_text(check.name)}</b>{hidden}: {html_text(check.figure.title)}</figcaption>"
-            f"{_image(check.figure)}</figure>"
+            f"{_image(check.figure, cache)}</figure>"
         )
     if figures:
         parts.append("<h2>Figures</h2>" + "\n".join(figures))
     return _page(f"{result.submission}: {assignment}", "\n".join(parts))
 
 
-def index_page(report: GradeReport) -> str:
-    """The HTML of the class's index: every submission's score, linked to its page."""
+def _link(name: str, pages: dict[str, str]) -> str:
+    """A link to a submission's page, its name as text."""
+    return f'<a href="{html_text(pages[name])}">{html_text(name)}</a>'
+
+
+def _histogram_svg(counts: list[int], max_score: float) -> str:
+    """A small inline histogram of a check's scores (0 on the left, full marks right)."""
+    top = max(counts) or 1
+    width, height, bar = 120, 26, 120 / len(counts)
+    rects = []
+    for i, count in enumerate(counts):
+        h = round(24 * count / top, 1)
+        low, high = i * max_score / len(counts), (i + 1) * max_score / len(counts)
+        tip = (
+            f"{count} with a score in [{low:.3g}, {high:.3g}{']' if i == len(counts) - 1 else ')'}"
+        )
+        rects.append(
+            f'<rect x="{i * bar + 0.5:.1f}" y="{24 - h:.1f}" width="{bar - 1:.1f}" '
+            f'height="{h:.1f}"><title>{html_text(tip)}</title></rect>'
+        )
+    return (
+        f'<svg class="hist" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="scores from 0 to {max_score:g}">'
+        + "".join(rects)
+        + f'<rect class="axis" x="0" y="24" width="{width}" height="1"></rect></svg>'
+    )
+
+
+def _checks_section(analytics: ClassAnalytics, pages: dict[str, str]) -> str:
+    """Per check: pass rate, mean score and the histogram of scores."""
+    rows = []
+    for c in analytics.checks:
+        hidden = '<span class="badge hidden">hidden</span>' if c.visibility == "hidden" else ""
+        rows.append(
+            f'<tr><td class="name">{html_text(c.id)}{hidden}</td><td>{html_text(c.title)}</td>'
+            f'<td><div class="bar"><span style="width:{100 * c.pass_rate:.1f}%"></span></div></td>'
+            f'<td class="num">{100 * c.pass_rate:.0f}% ({c.passed} of {c.submissions})</td>'
+            f'<td class="num">{c.mean_score:.3g} / {c.max_score:g}</td>'
+            f"<td>{_histogram_svg(c.histogram, c.max_score)}</td></tr>"
+        )
+    unloaded = ""
+    if analytics.not_loaded:
+        names = ", ".join(_link(n, pages) for n in analytics.not_loaded)
+        unloaded = (
+            f'<p class="note">{len(analytics.not_loaded)} of {analytics.submissions} '
+            f"submissions did not load and are left out of these numbers: {names}.</p>"
+        )
+    return (
+        "<h2>Checks across the class</h2>" + unloaded + "<table><thead><tr><th>check</th>"
+        '<th>title</th><th>pass rate</th><th class="num">passed</th>'
+        '<th class="num">mean score</th><th>scores (0 to full marks)</th></tr></thead>'
+        "<tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
+    )
+
+
+def _misconceptions_section(analytics: ClassAnalytics, pages: dict[str, str]) -> str:
+    """The misconceptions named across the class, most common first, with who shows each."""
+    if not analytics.misconceptions:
+        return '<h2>Misconceptions across the class</h2><p class="note">None was named.</p>'
+    graded = analytics.submissions - len(analytics.not_loaded)
+    rows = [
+        f'<tr><td class="why">{html_text(m.text, multiline=True)}</td>'
+        f'<td class="num">{m.count} of {graded}</td>'
+        f'<td class="name">{"<br>".join(html_text(c) for c in m.checks)}</td>'
+        f'<td class="links">{", ".join(_link(n, pages) for n in m.submissions)}</td></tr>'
+        for m in analytics.misconceptions
+    ]
+    return (
+        "<h2>Misconceptions across the class</h2>"
+        '<p class="note">Each named only when a known mistake explains every answer of the '
+        "component (docs/grading.md); most common first.</p>"
+        '<table><thead><tr><th>misconception</th><th class="num">submissions</th>'
+        "<th>checks</th><th>who</th></tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
+    )
+
+
+def _similarity_section(similarity: Similarity, pages: dict[str, str]) -> str:
+    """The pairs far more alike than the rest of the class, with what that does not mean."""
+    template = (
+        "nor does the starter template"
+        if similarity.template
+        else "but the starter template was not given, so the code every student was handed counts"
+    )
+    note = (
+        '<p class="note">Fingerprints of each submission\'s code (winnowing, as MOSS computes '
+        "them: comments, docstrings, layout and the names chosen do not count, "
+        f"{template}). Of {similarity.compared} submissions compared, a pair shows here when "
+        "it shares far more of its fingerprints than the class's pairs do (median "
+        f"{100 * similarity.median:.0f}%, shown from {100 * similarity.threshold:.0f}%). "
+        "<b>This is not a verdict</b>: shared lecture code, a study group or a common hint "
+        "make code alike. Read both before drawing any conclusion.</p>"
+    )
+    if similarity.not_compared:
+        names = ", ".join(_link(n, pages) for n in similarity.not_compared)
+        note += f'<p class="note">Not compared (no code of their own to read): {names}.</p>'
+    if not similarity.pairs:
+        return "<h2>Similar submissions</h2>" + note + '<p class="note">No pair stands out.</p>'
+    rows = [
+        f'<tr><td class="name">{_link(p.first, pages)}</td>'
+        f'<td class="name">{_link(p.second, pages)}</td>'
+        f'<td class="num">{100 * p.score:.0f}%</td><td class="num">{p.shared}</td></tr>'
+        for p in similarity.pairs
+    ]
+    return (
+        "<h2>Similar submissions</h2>" + note + "<table><thead><tr><th>submission</th>"
+        '<th>submission</th><th class="num">shared</th><th class="num">fingerprints</th>'
+        "</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
+    )
+
+
+def index_page(report: GradeReport, analytics: ClassAnalytics | None = None) -> str:
+    """The HTML of the class's index: every submission's score, linked to its page, then
+    the class's analytics (computed from ``report`` when not given)."""
+    if analytics is None:
+        analytics = class_analytics(report)
     pages = page_names(report)
     rows = []
     for s in report.submissions:
@@ -178,8 +301,7 @@ def index_page(report: GradeReport) -> str:
         others = len(s.checks) - counts["passed"] - counts["failed"]
         note = html_text(f"did not load: {s.load_error}") if s.load_error else ""
         rows.append(
-            f'<tr><td class="name"><a href="{html_text(pages[s.submission])}">'
-            f"{html_text(s.submission)}</a></td>"
+            f'<tr><td class="name">{_link(s.submission, pages)}</td>'
             f'<td class="num">{s.score:.4g} / {s.max_score:g}</td>'
             f'<td><div class="bar"><span style="width:{percent:.1f}%"></span></div></td>'
             f'<td class="num">{counts["passed"]}</td><td class="num">{counts["failed"]}</td>'
@@ -194,29 +316,52 @@ def index_page(report: GradeReport) -> str:
         '<th class="num">error or timeout</th><th></th></tr></thead><tbody>\n'
         + "\n".join(rows)
         + "\n</tbody></table>"
+        + _checks_section(analytics, pages)
+        + _misconceptions_section(analytics, pages)
     )
+    if analytics.similarity is not None:
+        body += _similarity_section(analytics.similarity, pages)
     return _page(f"{report.assignment}: the class", body)
 
 
-def write_html(report: GradeReport, folder: Path, jobs: int = 1) -> Path:
+def write_html(
+    report: GradeReport,
+    folder: Path,
+    jobs: int = 1,
+    *,
+    analytics: ClassAnalytics | None = None,
+    cache: bool = True,
+) -> Path:
     """Write ``folder/index.html`` and a page per submission (drawn by ``jobs`` processes
-    at once); return the index's path."""
+    at once); return the index's path.
+
+    ``analytics`` defaults to the report's, with the similar pairs read from the
+    submissions' paths (no template left out). With ``cache``, figures drawn before are
+    reused from ``folder/.figures`` and the figures no page uses any more are removed.
+    """
+    if analytics is None:
+        analytics = class_analytics(report, report_similarity(report))
     pages = page_names(report)
     subs = report.submissions
     names = [report.assignment] * len(subs)
+    started = time.time()
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        figures = FigureCache(folder / FIGURE_CACHE) if cache else None
+        caches = [figures] * len(subs)
         if jobs > 1 and len(subs) > 1:
             from concurrent.futures import ProcessPoolExecutor
 
             with ProcessPoolExecutor(max_workers=min(jobs, len(subs))) as pool:
-                html = list(pool.map(submission_page, subs, names))
+                html = list(pool.map(submission_page, subs, names, caches))
         else:
-            html = [submission_page(s, report.assignment) for s in subs]
+            html = [submission_page(s, report.assignment, figures) for s in subs]
         for result, page in zip(subs, html, strict=True):
             (folder / pages[result.submission]).write_text(page, encoding="utf-8")
         index = folder / "index.html"
-        index.write_text(index_page(report), encoding="utf-8")
+        index.write_text(index_page(report, analytics), encoding="utf-8")
     except OSError as exc:
         raise GradekitError(f"{folder}: cannot write the HTML report: {exc.strerror}") from None
+    if figures is not None:
+        figures.prune(started)
     return index

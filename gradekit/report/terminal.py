@@ -39,8 +39,14 @@ def _why(check: CheckResult) -> Text:
     return why
 
 
+def _notes(result: SubmissionResult) -> Text | None:
+    """What the grader left out of the submission (a notebook's IPython lines), a line each."""
+    return literal("\n".join(result.notes), multiline=True) if result.notes else None
+
+
 def _checks_table(result: SubmissionResult) -> Table:
-    table = Table(title=_title(result.submission, result.score, result.max_score))
+    title = _title(result.submission, result.score, result.max_score)
+    table = Table(title=title, caption=_notes(result), caption_justify="left")
     for column in ("check", "status", "score", "why"):
         table.add_column(column, overflow="fold")
     for check in result.checks:
@@ -72,7 +78,7 @@ def _checks_list(result: SubmissionResult) -> Group:
         parts.append(row)
         if check.status != "passed":
             parts.append(Padding(_why(check), (0, 0, 0, 4)))
-    return Group(*parts)
+    return Group(*parts, *filter(None, [_notes(result)]))
 
 
 def _class_table(report: GradeReport) -> Table:

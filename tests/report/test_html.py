@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from gradekit.cli import main
-from gradekit.report.html import page_names, ravine_paths, write_html
+from gradekit.report.analytics import class_analytics
+from gradekit.report.html import index_page, page_names, ravine_paths, write_html
+from gradekit.report.similarity import Similarity, SimilarPair
 from gradekit.results import GradeReport
 
 IMG = re.compile(r'<img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
@@ -73,10 +75,14 @@ def test_hidden_checks_are_marked(grade, tmp_path):
     assert "hidden" not in public
 
 
-def test_the_ravine_overview_holds_each_optimizer_own_path(report):
+def test_the_ravine_overview_is_a_small_panel_per_optimizer(report):
     buggy = next(s for s in report.submissions if s.submission == "buggy")
     overview = ravine_paths(buggy)
-    assert [s.label for s in overview.panels[0].series] == ["sgd.ravine", "momentum.ravine"]
+    titles = [p.title for p in overview.panels]
+    assert titles == ["sgd.ravine (passed)", "momentum.ravine (failed)"]
+    for panel in overview.panels:
+        assert panel.problem == "ravine"
+        assert [s.label for s in panel.series] == ["yours", "reference"]
 
 
 def test_pages_drawn_by_several_processes_are_the_same(report, written, tmp_path):
@@ -91,6 +97,67 @@ def test_page_names_are_safe_and_unique(report):
     subs.append(report.submissions[0].model_copy(update={"submission": "index"}))
     names = page_names(report.model_copy(update={"submissions": subs}))
     assert names == {"a b": "a_b.html", "a_b": "a_b-2.html", "index": "index-2.html"}
+
+
+def test_the_index_shows_the_class_analytics(report, written):
+    index = (written / "index.html").read_text()
+    analytics = class_analytics(report)
+    assert "<h2>Checks across the class</h2>" in index
+    for check in analytics.checks:
+        row = next(r for r in index.split("<tr>") if f'<td class="name">{check.id}' in r)
+        assert f"({check.passed} of {check.submissions})" in row
+        assert f"{check.mean_score:.3g} / {check.max_score:g}" in row
+        assert row.count("<rect ") == len(check.histogram) + 1  # the bins and the axis
+    # Each misconception, most common first, linked to the submissions that show it.
+    assert analytics.misconceptions
+    table = index.split("<h2>Misconceptions across the class</h2>")[1]
+    positions = [table.index(escape(m.text)) for m in analytics.misconceptions]
+    assert positions == sorted(positions)
+    for m in analytics.misconceptions:
+        row = next(r for r in table.split("<tr>") if escape(m.text) in r)
+        assert all(f'<a href="{n}.html">{n}</a>' in row for n in m.submissions)
+    # The two examples share most of their code: a pair to look at, never a verdict.
+    similar = index.split("<h2>Similar submissions</h2>")[1]
+    assert "This is not a verdict" in similar
+    assert '<a href="buggy.html">buggy</a>' in similar
+    assert '<a href="correct.html">correct</a>' in similar
+
+
+HOSTILE = '"><script>alert(1)</script>'
+
+
+def test_the_index_escapes_names_and_misconceptions(report):
+    subs = []
+    for s in report.submissions:
+        checks = [
+            c.model_copy(update={"misconception": f"{HOSTILE} {c.misconception}"})
+            if c.misconception
+            else c
+            for c in s.checks
+        ]
+        subs.append(s.model_copy(update={"submission": HOSTILE + s.submission, "checks": checks}))
+    hostile = report.model_copy(update={"submissions": subs})
+    names = [s.submission for s in subs]
+    pair = SimilarPair(first=names[0], second=names[1], score=0.9, shared=40)
+    similarity = Similarity(
+        compared=2, template=True, not_compared=[], median=0.9, threshold=0.9, pairs=[pair]
+    )
+    page = index_page(hostile, class_analytics(hostile, similarity))
+    assert "<script>" not in page
+    assert page.count(escape(HOSTILE)) >= 2 * len(names) + 2
+    pages = page_names(hostile)
+    for name in names:
+        assert f'<a href="{pages[name]}">{escape(name)}</a>' in page
+        assert re.fullmatch(r"[A-Za-z0-9_.-]+\.html", pages[name])
+
+
+def test_a_class_that_did_not_load_is_counted_apart(report):
+    broken = report.submissions[1].model_copy(
+        update={"submission": "broken", "load_error": "broken.py: invalid syntax"}
+    )
+    page = index_page(report.model_copy(update={"submissions": [*report.submissions, broken]}))
+    assert "1 of 3 submissions did not load" in page
+    assert '<a href="broken.html">broken</a>' in page
 
 
 def test_grade_html_option(assignments, tmp_path, capsys):
