@@ -18,20 +18,26 @@ def smooth(curve: np.ndarray, width: int) -> np.ndarray:
 
 
 class CurveDiagnoser:
-    """Names the shape of train and validation loss curves, and the ML-recipe cell.
+    """Names the situation of train and validation loss curves, as the lecture's "debugging
+    learning curves" slide does, and the ML-recipe cell of final errors.
 
-    Curves (smoothed over a tenth of the epochs, ``q`` epochs at each end):
+    Curves are read smoothed, a moving average over a tenth of the epochs, so that noise
+    as large as the trend averages out; each end of a curve is the mean of its first or
+    last tenth (``q`` smoothed epochs). Amounts are fractions of the training loss's drop
+    from start to end, so the reading does not depend on the loss's scale. In this order:
 
-    - ``error_increasing``: the training loss ends more than 10% above where it started
-      (a likely bug in the update, e.g. a sign);
-    - ``not_training``: it ends within 10% of where it started (a likely bug, or a
+    - ``error_increasing``: the training loss ends more than 10% above its start (the
+      slide's suspect: a bug in the update, such as a sign);
+    - ``not_training``: it ends within 10% of its start (a bug in the update, or a
       learning rate far too small);
-    - ``overfitting``: the validation loss has its minimum before the last ``2q`` epochs
-      and climbs back by more than 20% of its own drop;
-    - ``slow_start``: the first fifth of the epochs makes less than 15% of the training
-      loss's drop (a likely bad initialization);
-    - ``not_converged``: the last fifth still makes more than 5% of the drop;
-    - ``looks_good`` otherwise.
+    - ``overfitting``: the validation loss turns back up: its minimum comes before the
+      last ``2q`` epochs and it climbs back by more than 20% of its own drop, however
+      late the turn and however small the final gap to the training loss;
+    - ``slow_start``: the first fifth of the run makes less than 15% of the drop (a
+      suboptimal initialization?), however well the run recovers afterwards;
+    - ``not_converged``: the last fifth still makes more than 5% of the drop: train
+      longer;
+    - ``looks_good`` otherwise: the loss falls early and levels off, however high.
 
     Recipe: bias is ``train_err - base_err``, variance ``test_err - train_err``; each
     counts as high above ``tol``.

@@ -1,18 +1,13 @@
 """The diagnoser on a bank of curves and errors generated in the grader from seeds.
 
-Curves come from the six shapes of the lecture's "debugging learning curves" slide, each
-with random scale, length, time constants and multiplicative noise:
-
-- ``not_training``: flat within a few percent;
-- ``error_increasing``: the training loss grows;
-- ``not_converged``: a slow exponential decay, still falling at the end;
-- ``slow_start``: a plateau for a third of the epochs or more, then a fast decay;
-- ``overfitting``: the training loss falls, the validation loss turns back up;
-- ``looks_good``: a fast decay to a plateau, validation a little above training.
-
-Errors come from the four cells of the ML recipe (the lecture's own table, then random
-cases with bias and variance far from the threshold ``tol``). Every curve and every row
-of errors is a case of its own: the score is the share answered like the reference.
+The bank (``diagnosis_bank``) draws every curve from one of the lecture's situations with
+its true label, close calls included, and every row of errors from a cell of the ML
+recipe. The reference is required to read every graded case right: a curve it misreads
+is drawn again from that curve's own generator, deterministically from the seed, so the
+reference's answers are the true labels and a correct diagnoser gets full marks. A
+diagnoser that reads such a curve like the truth, not like the reference, loses nothing:
+the curve is not in the bank. A row's cell follows from its errors by the recipe's
+formula, kept far from ``tol``. Every curve and every row is a case of its own.
 """
 
 from __future__ import annotations
@@ -27,95 +22,42 @@ from ..components.training import CURVE_LABELS, RECIPE_LABELS
 from ..hookspecs import hookimpl
 from ..results import Figure, Panel, Series
 from ..sandbox.plan import Outcome, Plan
+from . import diagnosis_bank as bank
 from .base import Case, CheckKind, Options, Target
 from .compare import describe, failed_call
-
-LECTURE_TABLE = (
-    (0.01, 0.11, "high_variance"),
-    (0.15, 0.10, "high_bias"),
-    (0.15, 0.30, "high_bias_and_variance"),
-    (0.005, 0.01, "low_bias_and_variance"),
-)
-"""The lecture's ML-recipe table: train and test error of each column (base error 0)."""
 
 
 class DiagnosisOptions(Options):
     per_shape: int = Field(default=8, ge=1, le=100)
-    """Curves of each of the six shapes."""
+    """Curves of each of the six labels, shared between its two situations."""
     per_cell: int = Field(default=4, ge=1, le=100)
     """Rows of errors of each recipe cell; the first of each is the lecture's."""
-    epochs: tuple[int, int] = (30, 80)
-    """The range of curve lengths."""
-    noise: tuple[float, float] = (0.01, 0.04)
-    """The range of the multiplicative noise's standard deviation (log scale)."""
-
-
-def _shape(label: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Noise-free train and validation curves of one shape, ``n`` epochs."""
-    e = np.arange(n) / (n - 1)
-    a = rng.uniform(1.0, 3.0)
-    f = a * rng.uniform(0.03, 0.25)
-    gap = rng.uniform(1.0, 1.3)
-
-    def decay(tau: float, floor: float, delay: float = 0.0) -> np.ndarray:
-        return floor + (a - floor) * np.exp(-np.maximum(e - delay, 0.0) / tau)
-
-    if label == "not_training":
-        flat = a * (1 + rng.uniform(-0.02, 0.02) * e)
-        return flat, flat * rng.uniform(1.0, 1.1)
-    if label == "error_increasing":
-        up = a * (1 + rng.uniform(0.4, 2.0) * e ** rng.uniform(0.7, 2.0))
-        return up, up * gap
-    if label == "not_converged":
-        tau = rng.uniform(0.5, 1.0)
-        return decay(tau, f), decay(tau, f * gap)
-    if label == "slow_start":
-        delay, tau = rng.uniform(0.3, 0.45), rng.uniform(0.04, 0.08)
-        return decay(tau, f, delay), decay(tau, f * gap, delay)
-    if label == "overfitting":
-        tau, turn = rng.uniform(0.05, 0.2), rng.uniform(0.25, 0.55)
-        rise = rng.uniform(0.3, 0.8) * (a - f * gap)
-        val = decay(tau, f * gap) + rise * np.maximum(e - turn, 0.0) / (1 - turn)
-        return decay(tau, 0.5 * f), val
-    tau = rng.uniform(0.05, 0.15)
-    return decay(tau, f), decay(tau, f * gap)
 
 
 def curve_bank(
-    seed: int, options: DiagnosisOptions
+    seed: int, options: DiagnosisOptions, reader: Any = None
 ) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
-    """``per_shape`` noisy curves of every shape, in label order: train, val, labels."""
-    rng = np.random.default_rng([seed, 0])
-    train, val, labels = [], [], []
-    for label in CURVE_LABELS:
-        for _ in range(options.per_shape):
-            n = int(rng.integers(options.epochs[0], options.epochs[1] + 1))
-            tr, va = _shape(label, n, rng)
-            s = rng.uniform(*options.noise)
-            train.append(tr * np.exp(s * rng.standard_normal(n)))
-            val.append(va * np.exp(s * rng.standard_normal(n)))
-            labels.append(label)
-    return train, val, labels
+    """The bank's curves, in label order: train, val, true labels. With a ``reader`` (a
+    trusted diagnoser), only curves it reads right, as the check grades them."""
+    keep = None if reader is None else (lambda c: _reads(reader, c))
+    curves = bank.curves(seed, options.per_shape, keep)
+    return [c.train for c in curves], [c.val for c in curves], [c.label for c in curves]
 
 
 def recipe_bank(seed: int, options: DiagnosisOptions) -> tuple[np.ndarray, list[str]]:
-    """Rows ``(train_err, test_err, base_err, tol)`` of every cell, and their cells."""
-    rng = np.random.default_rng([seed, 1])
-    rows, labels = [], []
-    for train_err, test_err, label in LECTURE_TABLE:
-        rows.append((train_err, test_err, 0.0, 0.05))
-        labels.append(label)
-        for _ in range(options.per_cell - 1):
-            tol = float(rng.choice([0.02, 0.05, 0.1]))
-            base = float(rng.choice([0.0, rng.uniform(0.0, 0.05)]))
-            high_bias = "bias" in label and not label.startswith("low")
-            high_var = "variance" in label and not label.startswith("low")
-            bias = rng.uniform(2, 5) * tol if high_bias else rng.uniform(0, 0.5) * tol
-            train = base + bias
-            var = rng.uniform(2, 5) * tol if high_var else rng.uniform(-min(train, tol), 0.5 * tol)
-            rows.append((train, train + var, base, tol))
-            labels.append(label)
-    return np.array(rows, dtype=np.float64), labels
+    """Rows ``(train_err, test_err, base_err, tol)`` of every cell, and their true cells."""
+    rows = bank.rows(seed, options.per_cell)
+    return _table(rows), [r.cell for r in rows]
+
+
+def _table(rows: list[bank.Row]) -> np.ndarray:
+    """The rows' errors as the plan sends them: one ``(train, test, base, tol)`` a row."""
+    return np.array([r.errors for r in rows], dtype=np.float64)
+
+
+def _reads(reader: Any, curve: bank.Curve) -> bool:
+    """Whether ``reader`` names ``curve``'s true label (on copies: it may write on them)."""
+    return reader.diagnose(curve.train.copy(), curve.val.copy()) == curve.label
 
 
 def _answer(code: int, labels: tuple[str, ...]) -> str:
@@ -123,32 +65,41 @@ def _answer(code: int, labels: tuple[str, ...]) -> str:
 
 
 class Diagnosis(CheckKind):
-    """The diagnoser names every curve's shape and every recipe cell of a generated bank."""
+    """The diagnoser names every curve's situation and every recipe cell of a generated
+    bank, each scored against its true label."""
 
     name = "diagnosis"
     kinds = ("diagnosers",)
     options = DiagnosisOptions
-    summary = "learning curves of the six shapes and the four ML-recipe cells, scored per case"
+    summary = (
+        "learning curves of the lecture's six situations, close calls included, and the "
+        "four ML-recipe cells, each scored against its true label"
+    )
 
     def plan(self, target: Target, options: DiagnosisOptions) -> Plan:
-        train, val, labels = curve_bank(target.seed, options)
-        errors, cells = recipe_bank(target.seed, options)
+        reference = target.build()
+        curves = bank.curves(target.seed, options.per_shape, lambda c: _reads(reference, c))
+        rows = bank.rows(target.seed, options.per_cell)
+        errors = _table(rows)
         plan = Plan()
         plan.make("diagnoser", target.kind, target.name, **target.kwargs)
         plan.routine(
             "diagnose_bank",
             "bank",
             diagnoser={"component": "diagnoser"},
-            train=[plan.array(c) for c in train],
-            val=[plan.array(c) for c in val],
+            train=[plan.array(c.train) for c in curves],
+            val=[plan.array(c.val) for c in curves],
             errors=plan.array(errors),
         )
         plan.meta = {
-            "labels": labels,
-            "cells": cells,
+            "labels": [c.label for c in curves],
+            "situations": [c.situation for c in curves],
+            "facts": [c.fact for c in curves],
+            "cells": [r.cell for r in rows],
+            "rows": [r.situation for r in rows],
             "errors": errors,
-            "train": train,
-            "val": val,
+            "train": [c.train for c in curves],
+            "val": [c.val for c in curves],
         }
         return plan
 
@@ -160,37 +111,36 @@ class Diagnosis(CheckKind):
         outcome: Outcome,
         expected: Outcome,
     ) -> list[Case]:
-        labels, cells, errors = plan.meta["labels"], plan.meta["cells"], plan.meta["errors"]
-        names = [f"curve {i + 1} ({label})" for i, label in enumerate(labels)]
-        names += [f"recipe {i + 1} ({cell})" for i, cell in enumerate(cells)]
-        got = _codes(outcome, len(labels), len(cells))
-        want = _codes(expected, len(labels), len(cells))
+        """A case per curve and per row; ``expected`` is the reference's outcome, its true
+        labels (or a mutant's, when the grader looks for a misconception)."""
+        meta = plan.meta
+        curves, cells = len(meta["labels"]), len(meta["cells"])
+        names = _names(meta)
+        got = _codes(outcome, curves, cells)
+        want = _codes(expected, curves, cells)
         if isinstance(want, str):
             return [Case("bank", False, f"the reference's run failed: {want}")]
         if isinstance(got, str):
             return [Case(n, False, f"{n}: {got}") for n in names]
         cases = []
-        for i, name in enumerate(names[: len(labels)]):
+        for i, name in enumerate(names[:curves]):
             g, w = int(got[0][i]), int(want[0][i])
             message = (
-                ""
-                if g == w
-                else f"{name}: received {_answer(g, CURVE_LABELS)}, expected "
-                f"{_answer(w, CURVE_LABELS)}"
+                f"{name}: answered {_answer(g, CURVE_LABELS)}, expected "
+                f"{_answer(w, CURVE_LABELS)}: {meta['facts'][i]}"
             )
-            cases.append(Case(name, g == w, message))
-        for i, name in enumerate(names[len(labels) :]):
+            cases.append(Case(name, g == w, "" if g == w else message))
+        for i, name in enumerate(names[curves:]):
             g, w = int(got[1][i]), int(want[1][i])
-            train, test, base, tol = errors[i]
+            train, test, base, tol = meta["errors"][i]
             message = (
-                ""
-                if g == w
-                else f"{name}: train error {train:.3f}, test error {test:.3f}, base error "
-                f"{base:.3f}, tol {tol:g}: received {_answer(g, RECIPE_LABELS)}, expected "
+                f"{name}: train error {train:.3f}, test error {test:.3f}, base error "
+                f"{base:.3f}, tol {tol:g} (bias {train - base:.3f}, variance "
+                f"{test - train:.3f}): answered {_answer(g, RECIPE_LABELS)}, expected "
                 f"{_answer(w, RECIPE_LABELS)}"
             )
-            cases.append(Case(name, g == w, message))
-        cases.append(_above_chance(cases, want, len(labels), len(cells)))
+            cases.append(Case(name, g == w, "" if g == w else message))
+        cases.append(_above_chance(cases, want, curves, cells))
         return cases
 
     def figure(
@@ -202,32 +152,41 @@ class Diagnosis(CheckKind):
         expected: Outcome,
     ) -> Figure | None:
         """Up to three curves the diagnoser misread, train and validation loss by epoch."""
-        labels = plan.meta["labels"]
-        got = _codes(outcome, len(labels), len(plan.meta["cells"]))
-        want = _codes(expected, len(labels), len(plan.meta["cells"]))
+        meta = plan.meta
+        curves, cells = len(meta["labels"]), len(meta["cells"])
+        got = _codes(outcome, curves, cells)
+        want = _codes(expected, curves, cells)
         if isinstance(got, str) or isinstance(want, str):
             return None
-        wrong = [i for i in range(len(labels)) if got[0][i] != want[0][i]][:3]
+        wrong = [i for i in range(curves) if got[0][i] != want[0][i]][:3]
         if not wrong:
             return None
         panels = [
             Panel(
                 kind="line",
-                title=f"curve {i + 1}: {_answer(int(got[0][i]), CURVE_LABELS)} "
+                title=f"curve {i + 1} ({meta['situations'][i]}): "
+                f"{_answer(int(got[0][i]), CURVE_LABELS)} "
                 f"(expected {_answer(int(want[0][i]), CURVE_LABELS)})",
                 xlabel="epoch",
                 ylabel="loss",
                 log=True,
                 series=[
-                    Series.of("training", plan.meta["train"][i]),
-                    Series.of("validation", plan.meta["val"][i]),
+                    Series.of("training", meta["train"][i]),
+                    Series.of("validation", meta["val"][i]),
                 ],
             )
             for i in wrong
         ]
-        return Figure(
-            title=f"{target.name}: curves read differently from the reference", panels=panels
-        )
+        return Figure(title=f"{target.name}: curves misread", panels=panels)
+
+
+def _names(meta: dict[str, Any]) -> list[str]:
+    """The cases' names: each curve's and row's place and situation."""
+    names = [f"curve {i + 1} ({s})" for i, s in enumerate(meta["situations"])]
+    return names + [
+        f"recipe {i + 1} ({cell}, {s})"
+        for i, (cell, s) in enumerate(zip(meta["cells"], meta["rows"], strict=True))
+    ]
 
 
 def _codes(outcome: Outcome, n_curves: int, n_cells: int) -> tuple[Any, Any] | str:
