@@ -3,6 +3,7 @@ answers that only agree with themselves, miss the component's purpose, or do not
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from .checks import Case
@@ -40,7 +41,8 @@ def cap_severe(results: list[CheckResult]) -> list[CheckResult]:
 
     Partial credit is shared among cases by count; without the cap a component that fails
     its purpose on one case (a frozen dropout mask, nan on large scores) would keep most
-    of its points for the cases it gets right.
+    of its points for the cases it gets right. Scores are rounded down to 1e-6, so the
+    capped total never exceeds the cap.
     """
     components: dict[str, list[int]] = {}
     for i, r in enumerate(results):
@@ -61,6 +63,6 @@ def cap_severe(results: list[CheckResult]) -> list[CheckResult]:
             r = results[i]
             message = f"{r.message}; {why}" if r.message else why
             out[i] = r.model_copy(
-                update={"score": round(r.score * cap / total, 6), "message": message}
+                update={"score": math.floor(r.score * cap / total * 1e6) / 1e6, "message": message}
             )
     return out
