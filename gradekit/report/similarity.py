@@ -13,8 +13,9 @@ code every student was given does not count.
 The similarity of two submissions is the fraction of the smaller one's fingerprints that
 the other shares. A pair is reported when it lies far above the class's own distribution
 (at least ``SPREAD`` robust standard deviations above the median pair) and reaches an
-absolute ``FLOOR``. That is a reason for a person to read both, never a verdict: shared
-lecture code, a study group or a common hint all make code alike.
+absolute ``FLOOR``, or when it shares ``COPY`` of its fingerprints whatever the class.
+That is a reason for a person to read both, never a verdict: shared lecture code, a
+study group or a common hint all make code alike.
 
 Submissions are only read, as text: the ``.py`` file, or the ``.py`` files of a package
 folder, regular files only, never through a link, never imported. A file that cannot be
@@ -46,6 +47,9 @@ FLOOR = 0.6
 """No pair sharing less than this fraction of its fingerprints is reported."""
 SPREAD = 4.0
 """A reported pair lies this many robust standard deviations above the class's median."""
+COPY = 0.9
+"""A pair sharing this fraction of its fingerprints is always reported: a small class, or
+one whose pairs spread widely, must not hide a copy with comments and names changed."""
 MIN_FINGERPRINTS = 10
 """A submission with fewer fingerprints of its own (beyond the template) is not compared."""
 MAX_FILE_BYTES = 2_000_000
@@ -192,13 +196,14 @@ def threshold(scores: list[float]) -> float:
     deviations (1.4826 x the median absolute deviation) above the median, and ``FLOOR``.
 
     The median and its deviation barely move when a few pairs copied, so copies stand out
-    however many of them there are, and a class where everyone writes alike flags nobody.
+    however many of them there are, and a class where everyone writes alike flags nobody
+    below ``COPY``, which is reported whatever the class.
     """
     if not scores:
         return FLOOR
     median = statistics.median(scores)
     spread = 1.4826 * statistics.median(abs(s - median) for s in scores)
-    return max(FLOOR, median + SPREAD * spread)
+    return min(max(FLOOR, median + SPREAD * spread), COPY)
 
 
 def class_similarity(sources: Mapping[str, Path], starter: Path | None = None) -> Similarity:

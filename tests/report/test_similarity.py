@@ -8,6 +8,8 @@ import os
 import pytest
 
 from gradekit.report.similarity import (
+    COPY,
+    FLOOR,
     class_similarity,
     fingerprints,
     kgrams,
@@ -251,3 +253,11 @@ def test_submissions_are_read_never_imported(tmp_path):
 @pytest.mark.parametrize("source", ["", "x = 1\n", "\x00\x00", "def f(:\n  pass\n"])
 def test_degenerate_sources_give_no_fingerprints_and_no_error(source):
     assert len(fingerprints(source)) < 10
+
+
+def test_a_copy_is_reported_however_widely_the_class_spreads():
+    """Derived examples make many pairs alike; the spread then lifts the bar past 100%,
+    and a renamed copy must still show."""
+    scores = [1.0, 0.96, 0.96, 0.9, 0.5, 0.4, 0.3, 0.2, 0.1]
+    assert threshold(scores) == COPY
+    assert threshold([0.3, 0.31, 0.29, 0.3]) == FLOOR
