@@ -75,7 +75,13 @@ def _page(title: str, body: str) -> str:
 
 
 def _image(figure: Figure, cache: FigureCache | None) -> str:
-    data = base64.b64encode(png(figure, title=False, cache=cache)).decode("ascii")
+    """The figure as an embedded PNG; a figure whose data cannot be drawn (values a
+    submission chose) is a line saying so, never a page or a class report lost."""
+    try:
+        drawn = png(figure, title=False, cache=cache)
+    except Exception:
+        return f'<p class="note">{html_text(figure.title)}: this figure could not be drawn.</p>'
+    data = base64.b64encode(drawn).decode("ascii")
     return f'<img alt="{html_text(figure.title)}" src="data:image/png;base64,{data}">'
 
 

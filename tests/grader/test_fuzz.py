@@ -18,6 +18,7 @@ import os
 import random
 import time
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gradekit.assignments import load_assignment
-from gradekit.grading import PreparedCheck
+from gradekit.checks import CheckKind, check_kinds
+from gradekit.grading import Grader, PreparedCheck
+from gradekit.report.html import submission_page
 from gradekit.results import CheckResult
 from gradekit.sandbox.plan import Failure, Outcome, Unsupported
 from gradekit.sandbox.runner import LocalSession, WorkerSession
@@ -520,3 +523,40 @@ def test_any_outcome_is_judged_without_raising(check_id):
         assert_verdict(g.verdict(check, outcome, "fuzz"), check)
 
     judged()
+
+
+@cache
+def drawing_grader(name: str) -> Grader:
+    """A grader that makes each check's figure data, as ``--html`` does."""
+    return Grader(load_assignment(name), figures=True)
+
+
+FIGURE_CHECKS = [
+    f"{name}:{spec.id}"
+    for name in BUNDLED
+    for spec in load_assignment(name).spec.checks
+    if type(check_kinds()[spec.type]).figure is not CheckKind.figure
+]
+"""Checks whose kind draws a picture of the answer (two hostile answers each: drawing a page
+costs about 0.2 s)."""
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("check_id", FIGURE_CHECKS)
+def test_any_outcome_is_drawn_into_a_page_without_raising(check_id):
+    """The figure of a hostile answer is drawn, or left out with a note, and its page is
+    written: what the HTML report shows never stops a class."""
+    name, _, spec_id = check_id.partition(":")
+    g = drawing_grader(name)
+    check = next(c for c in g.checks if c.spec.id == spec_id)
+    template, keys = templates(name)[spec_id], dict_keys(name)
+
+    @fuzz(2)
+    @given(outcome=outcomes(template, keys))
+    def drawn(outcome: Outcome) -> None:
+        result = g.verdict(check, outcome, "fuzz")
+        assert_verdict(result, check)
+        page = submission_page(g._result(Path("fuzz.py"), "fuzz", [result], None), name)
+        assert page.startswith("<!DOCTYPE html>") and "Traceback" not in page
+
+    drawn()
