@@ -37,7 +37,9 @@ def credit(cases: list[Case], free: Iterable[frozenset[str]] = ()) -> float:
 
 def cap_severe(results: list[CheckResult]) -> list[CheckResult]:
     """Cap each component that fails a severe case (its purpose) at ``SEVERE_CAP`` of its
-    points: every check of it is scaled by the same factor, and says why.
+    points: its public checks are scaled by one factor and its hidden ones by another, so
+    a student's kit (public checks only) scores them as the grader does; every check of
+    it says why.
 
     Partial credit is shared among cases by count; without the cap a component that fails
     its purpose on one case (a frozen dropout mask, nan on large scores) would keep most
@@ -50,9 +52,16 @@ def cap_severe(results: list[CheckResult]) -> list[CheckResult]:
     out = list(results)
     for indices in components.values():
         severe = [(results[i].name, c.name) for i in indices for c in results[i].cases if c.severe]
-        total = sum(results[i].score for i in indices)
-        cap = SEVERE_CAP * sum(results[i].max_score for i in indices)
-        if not severe or total <= cap:
+        if not severe:
+            continue
+        factors: dict[int, float] = {}
+        for visibility in ("public", "hidden"):
+            group = [i for i in indices if results[i].visibility == visibility]
+            total = sum(results[i].score for i in group)
+            cap = SEVERE_CAP * sum(results[i].max_score for i in group)
+            if total > cap:
+                factors.update({i: cap / total for i in group})
+        if not factors:
             continue
         check, case = severe[0]
         why = (
@@ -62,7 +71,6 @@ def cap_severe(results: list[CheckResult]) -> list[CheckResult]:
         for i in indices:
             r = results[i]
             message = f"{r.message}; {why}" if r.message else why
-            out[i] = r.model_copy(
-                update={"score": math.floor(r.score * cap / total * 1e6) / 1e6, "message": message}
-            )
+            score = math.floor(r.score * factors.get(i, 1.0) * 1e6) / 1e6
+            out[i] = r.model_copy(update={"score": score, "message": message})
     return out

@@ -7,11 +7,21 @@ features with the same code on both sides, and compares them feature by feature:
   compared entry by entry within ``rtol``;
 - ``Category``: which of a few behaviours the outcome shows (``"ok"``, ``"vertical"``,
   ``"swapped"``), equal or not; the student's own message says what it did;
-- ``Statistic``: an estimate from random draws with its standard error. The difference of
-  two estimates has standard error ``sqrt(se_1^2 + se_2^2)``, and the tolerance is ``z``
-  of those plus an ``allowance`` that absorbs a documented legitimate difference (a box
-  rounded to the pixel the other way);
+- ``Statistic``: an estimate from random draws with its standard error and degrees of
+  freedom (``estimates``: dependence between entries counted). The expected side draws
+  independently of the student (the stochastic check runs it with other seeds), so the
+  difference of two estimates has standard error ``sqrt(se_1^2 + se_2^2)``, and the
+  tolerance is ``tolerance_factor(z, df, kurtosis)`` of those (Student's t, widened for
+  heavy tails) plus an ``allowance`` that absorbs a documented legitimate difference (a
+  box rounded to the pixel the other way). A correct component then fails such a case
+  with probability ``false_alarm_rate(z)`` (5.7e-7 at ``z = 5``): the rate each model's
+  docstring states, case by case;
 - ``Missing``: a feature that could not be computed (a call raised, a bad array).
+
+A feature may be added as severe (``FeatureSet.add(..., severe=...)``): failing it means
+the component fails its purpose (a frozen dropout mask, a test time that depends on the
+batch), and ``compare_all`` marks the case so (see ``gradekit.credit``). Severity is read
+from the student's feature set, always computed by the model's own code.
 
 Because the expected side may be the reference or a mutant, a mutant whose features the
 student matches explains the failure, and the grader names its misconception.
@@ -19,6 +29,7 @@ student matches explains the failure, and the grader names its misconception.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +39,14 @@ import numpy as np
 from ..sandbox.plan import Outcome
 from .base import Case
 from .compare import array_problem, close, describe
+from .estimates import (
+    difference,
+    false_alarm_rate,
+    kurtosis_of_mean,
+    null_variance,
+    tolerance_factor,
+    variance,
+)
 
 
 class Unusable(Exception):
@@ -54,6 +73,11 @@ class Statistic:
     n: int
     label: str
     allowance: float = 0.0
+    df: float = math.inf
+    """Degrees of freedom of ``se`` (at least 1): the effective number of independent draws,
+    less the parameters estimated from them."""
+    kurtosis: float = 0.0
+    """The estimate's excess kurtosis (its values' own over the number of draws)."""
 
 
 @dataclass
@@ -110,23 +134,46 @@ def number(outcome: Outcome, key: str, label: str | None = None) -> float:
 
 
 def mean_stat(samples: np.ndarray, label: str, allowance: float = 0.0) -> Statistic:
-    """The mean of independent samples, with its standard error ``std / sqrt(n)``."""
-    samples = np.asarray(samples, dtype=np.float64).ravel()
-    n = samples.size
-    if n == 0:
+    """The mean of ``samples``, an array whose axes are the draw's dimensions (calls,
+    examples, ...), with its standard error: the iid one unless entries that share indices
+    are alike (``estimates.variance``)."""
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.size == 0:
         raise Unusable(f"{label}: nothing to measure")
-    return Statistic(float(samples.mean()), float(samples.std() / np.sqrt(n)), n, label, allowance)
+    mean = float(samples.mean())
+    var, units = variance(samples - mean)
+    kurtosis = kurtosis_of_mean(samples - mean, units)
+    return Statistic(
+        mean, math.sqrt(var), samples.size, label, allowance, max(units - 1, 1.0), kurtosis
+    )
 
 
-def correlation_stat(a: np.ndarray, b: np.ndarray, label: str) -> Statistic:
-    """Pearson's r of paired samples; about N(0, 1/n) when they are independent."""
-    a = np.asarray(a, dtype=np.float64).ravel()
-    b = np.asarray(b, dtype=np.float64).ravel()
+def correlation_stat(x: np.ndarray, axis: int, label: str) -> Statistic:
+    """Pearson's r between the even and the odd slices of ``x`` along ``axis`` (0 with 1,
+    2 with 3, ...; an odd last one is left out), whose axes are the draw's dimensions,
+    with its standard error when the two are independent (the hypothesis the cases test):
+    ``1/sqrt(n)`` for independent entries, larger when entries that share indices are
+    alike (``estimates.null_variance``).
+
+    One side that never varies is independent of the other (r = 0 exactly: a mask shared
+    by the batch may keep every unit of a few draws); when neither varies, nothing is
+    measured (a layer that keeps every unit)."""
+    x = np.asarray(x, dtype=np.float64)
+    pairs = x.shape[axis] // 2
+    a = np.take(x, np.arange(0, 2 * pairs, 2), axis=axis)
+    b = np.take(x, np.arange(1, 2 * pairs, 2), axis=axis)
+    if a.size < 2:
+        raise Unusable(f"{label}: too few values to measure a correlation")
     sa, sb = a.std(), b.std()
-    if a.size < 2 or sa == 0 or sb == 0:
+    if sa == 0 and sb == 0:
         raise Unusable(f"{label}: the values never vary, so independence cannot be measured")
-    r = float(np.mean((a - a.mean()) * (b - b.mean())) / (sa * sb))
-    return Statistic(r, 1.0 / np.sqrt(a.size), a.size, label)
+    if sa == 0 or sb == 0:
+        return Statistic(0.0, 0.0, a.size, label, df=max(a.size - 2, 1))
+    za, zb = (a - a.mean()) / sa, (b - b.mean()) / sb
+    var, units = null_variance(za, zb)
+    kurtosis = float(np.mean(za**4) * np.mean(zb**4) - 3.0) / units
+    r = float(np.mean(za * zb))
+    return Statistic(r, math.sqrt(var), a.size, label, 0.0, max(units - 2, 1.0), kurtosis)
 
 
 def guarded(make: Callable[[], Feature]) -> Feature:
@@ -139,12 +186,35 @@ def guarded(make: Callable[[], Feature]) -> Feature:
         return Missing(f"could not be judged ({type(exc).__name__}: {exc})"[:300])
 
 
-class FeatureSet(dict[str, tuple[float, Feature]]):
-    """Named features with their weights, in the order they were added."""
+Severity = Callable[[Feature], bool]
+"""Whether failing a case means the component fails its purpose, given the student's feature."""
 
-    def add(self, name: str, make: Callable[[], Feature], weight: float = 1.0) -> None:
-        """Compute a feature now; a value it needs that is unusable makes it ``Missing``."""
+
+def always(feature: Feature) -> bool:
+    """A case whose every failure is severe."""
+    return True
+
+
+class FeatureSet(dict[str, tuple[float, Feature]]):
+    """Named features with their weights, in the order they were added, and which of them
+    are severe when they fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.severity: dict[str, Severity] = {}
+
+    def add(
+        self,
+        name: str,
+        make: Callable[[], Feature],
+        weight: float = 1.0,
+        severe: Severity | None = None,
+    ) -> None:
+        """Compute a feature now; a value it needs that is unusable makes it ``Missing``.
+        ``severe`` says, from this feature, whether failing the case fails the purpose."""
         self[name] = (weight, guarded(make))
+        if severe is not None:
+            self.severity[name] = severe
 
 
 def ok_or(problem: str | None) -> Category:
@@ -176,7 +246,7 @@ def compare(
         if np.ndim(expected) == 0 and not isinstance(received, np.ndarray):
             received = np.asarray(received, dtype=np.float64)
         case = close(want.label, received, expected, rtol=want.rtol, source=source)
-        return Case(name, case.passed, case.message, weight)
+        return Case(name, case.passed, case.message, weight, severe=case.severe)
     if isinstance(want, Category):
         assert isinstance(got, Category)
         if got.value == want.value:
@@ -184,8 +254,10 @@ def compare(
         message = got.message or f"{name}: behaves as {got.value!r}, expected {want.value!r}"
         return Case(name, False, message, weight)
     assert isinstance(got, Statistic) and isinstance(want, Statistic)
-    se = float(np.hypot(got.se, want.se)) if np.isfinite(got.se) else want.se
-    tol = z * se + want.allowance
+    mine = (got.se, got.df, got.kurtosis) if np.isfinite(got.se) else (0.0, math.inf, 0.0)
+    se, df, kurtosis = difference(*mine, want.se, want.df, want.kurtosis)
+    factor = tolerance_factor(z, df, kurtosis)
+    tol = factor * se + want.allowance
     diff = abs(got.value - want.value)
     if np.isfinite(got.value) and diff <= tol:
         return Case(name, True, "", weight)
@@ -195,22 +267,27 @@ def compare(
         False,
         f"{want.label}: received {got.value:.4g}, expected {want.value:.4g} ± {want.se:.2g} "
         f"(the {source}'s estimate over {want.n} draws); the difference {diff:.3g} exceeds the "
-        f"tolerance {tol:.3g} ({z:g} standard errors of the difference{extra})",
+        f"tolerance {tol:.3g} ({factor:.3g} standard errors of the difference{extra}, which a "
+        f"correct implementation exceeds with probability {false_alarm_rate(z):.1g})",
         weight,
     )
 
 
 def compare_all(
-    got: dict[str, tuple[float, Feature]],
+    got: FeatureSet,
     want: dict[str, tuple[float, Feature]],
     *,
     z: float,
 ) -> list[Case]:
-    """Every expected feature against the student's, in the expected order."""
+    """Every expected feature against the student's, in the expected order; a case the
+    student's feature set marks severe is severe when it fails."""
     cases = []
     for name, (weight, feature) in want.items():
         mine = got.get(name, (weight, Missing(f"{name}: not computed")))[1]
-        cases.append(compare(name, weight, mine, feature, z=z))
+        rule = got.severity.get(name)
+        case = compare(name, weight, mine, feature, z=z)
+        case.severe = case.severe or (rule is not None and rule(mine))
+        cases.append(case)
     return cases
 
 

@@ -6,21 +6,32 @@ not (see ``features``): the fraction of units a dropout mask keeps and their sca
 variance a DropConnect mask gives, batchnorm's running statistics after many batches, the
 lam that mixup's labels reveal, the pixel shares behind CutMix's label weights, the shift
 of every random crop. Statistics are compared with the reference's estimate over the same
-number of draws, within ``z`` standard errors of the difference.
+number of draws, within ``z`` standard errors of the difference (widened for few
+independent draws and heavy tails: ``estimates.tolerance_factor``).
+
+The reference (or a mutant) runs the plan with other seeds than the student
+(``independent_seeds``): its draws are independent of the student's whatever the student
+does with the seed it is given, so a correct component fails a statistical case with
+probability ``false_alarm_rate(z)``, 5.7e-7 at ``z = 5`` (the tables in
+``stochastic_layers``, ``stochastic_mixing`` and ``stochastic_augmentations`` state it case
+by case).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
+
 from ..hookspecs import hookimpl
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Run, Target
 from .features import Expected, compare_all, purity_case
+from .stochastic_augmentations import AUGMENTATION_MODELS
 from .stochastic_layers import LAYER_MODELS
-from .stochastic_transforms import TRANSFORM_MODELS
+from .stochastic_mixing import MIXING_MODELS
 
-MODELS = {**LAYER_MODELS, **TRANSFORM_MODELS}
+MODELS = {**LAYER_MODELS, **MIXING_MODELS, **AUGMENTATION_MODELS}
 """Every statistical model by name; a component is checked by the model of its name."""
 
 ModelName = Literal[
@@ -47,7 +58,9 @@ class StochasticOptions(Options):
     """Forward passes or batches per setting; each model has a default that keeps every
     mutant many standard errors away."""
     z: float = 5.0
-    """Standard errors of a difference allowed for a statistic (two-sided, about 6e-7)."""
+    """Standard errors of a difference allowed for a statistic: a correct component fails a
+    statistical case with probability ``2 Phi(-z)`` (5.7e-7 at 5); the tolerance widens for
+    estimates over few independent draws or with heavy tails (``estimates``)."""
 
 
 class Stochastic(CheckKind):
@@ -74,7 +87,7 @@ class Stochastic(CheckKind):
         return self._model(target, options).plan(target, options)
 
     def expect(self, target: Target, options: StochasticOptions, plan: Plan, run: Run) -> Expected:
-        outcome = run(plan)
+        outcome = run(independent_seeds(plan))
         features = self._model(target, options).features(target, options, plan, outcome)
         return Expected(features, outcome.failure)
 
@@ -91,6 +104,26 @@ class Stochastic(CheckKind):
         cases = compare_all(got, expected.features, z=options.z)
         cases.append(purity_case(model.changed(plan, outcome), outcome))
         return cases
+
+
+def independent_seeds(plan: Plan) -> Plan:
+    """``plan`` with every seed replaced by another, a fixed function of it (equal seeds stay
+    equal): the trusted side then draws independently of the student. With the student's
+    seeds, a correct student who keeps ``u >= 1 - p`` where the reference keeps ``u < p``
+    would draw masks anything but independent of the reference's, and the difference of
+    the two estimates would vary more than ``sqrt(se_1^2 + se_2^2)``."""
+    ops = []
+    for op in plan.ops:
+        if op["op"] == "set_rng":
+            op = {**op, "seed": _other(op["seed"])}
+        elif op["op"] == "routine" and "seed" in op["kwargs"]:
+            op = {**op, "kwargs": {**op["kwargs"], "seed": _other(op["kwargs"]["seed"])}}
+        ops.append(op)
+    return Plan(ops, plan.arrays, plan.meta)
+
+
+def _other(seed: int) -> int:
+    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0] >> 1)
 
 
 @hookimpl

@@ -8,8 +8,36 @@
   its column, so its mean is ``din p`` and its variance ``din p (1 - p)`` for a mask on the
   weights, but ``din^2 p (1 - p)`` for a mask on the output units; test time uses ``p W``.
 - Batchnorm (deterministic): training outputs, the running statistics after many batches
-  (read back from test-time outputs at ``x = 0`` and ``x = 1``, so no attribute name is
-  assumed), and test-time outputs and gradients that use them.
+  (read back from test-time outputs at ``x = 0`` and ``x = 1`` with gamma = 1 and beta = 0,
+  so no attribute name is assumed and a wrong affine part is told only by "test time"),
+  and test-time outputs and gradients that use them.
+
+Severe cases (the layer fails its purpose; ``gradekit.credit`` caps it at half): a keep
+fraction of 1 (nothing dropped: no regularization), a mask that is not fresh at each
+forward (frozen), a wrong test-time output for dropout and DropConnect (still dropping,
+or a scale that does not match training); for batchnorm, a test time that depends on the
+batch or changes the running statistics. Parameter mistakes (p read as the drop
+probability, no 1/p rescale in training, a mask on the units) are ordinary failures.
+
+False alarms of the statistical cases, for a correct layer (the reference draws with other
+seeds, so the two estimates are independent; ``features``, ``estimates``), per p:
+
+| case | statistic, its units (default draws) | false alarm |
+|---|---|---|
+| keep fraction (dropout) | share of units kept, one per entry (4 x 100 x 50) | 5.7e-7 |
+| expectation | mean of output / input, one per entry (20000) | 5.7e-7 |
+| independent across examples | correlation of two examples' masks, per pair (10000) | 5.7e-7 |
+| fresh mask each forward | correlation of two forwards' masks, per pair (10000) | 5.7e-7 |
+| keep fraction (DropConnect) | mean output / din, one per output and forward (200 x 32) | 5.7e-7 |
+| mask on the weights | mean of (y - mean)^2 / din, one per output and forward | 5.7e-7 |
+| fresh mask each forward | correlation of two forwards' outputs, per pair (100 x 32) | 5.7e-7 |
+
+Both sides' estimates have one distribution, so their difference is symmetric and the
+skew of a Bernoulli share or of squared Binomial deviations cancels. The excess kurtosis
+left (products of masks that keep 5% or 95%: 0.016) is corrected by Cornish and Fisher's
+term in the tolerance, and the estimated standard errors by Student's t
+(``estimates.tolerance_factor``), so the rate is the normal ``2 Phi(-z)`` to that order.
+Without the correction it would be up to 1.4 times that (7.9e-7) at p = 0.05 or 0.95.
 """
 
 from __future__ import annotations
@@ -25,8 +53,11 @@ from .compare import close
 from .features import (
     Category,
     Exact,
+    Feature,
     FeatureSet,
+    Statistic,
     Unusable,
+    always,
     array,
     correlation_stat,
     mean_stat,
@@ -41,6 +72,11 @@ EXACT = 1e-9
 
 def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(2**31))
+
+
+def nothing_dropped(feature: Feature) -> bool:
+    """A keep fraction of 1: no unit (or weight) dropped in training, so no regularization."""
+    return isinstance(feature, Statistic) and feature.value >= 1.0
 
 
 def _same(name: str, a: np.ndarray, b: np.ndarray, what: str) -> Category:
@@ -115,6 +151,7 @@ class DropoutModel:
         out.add(
             f"keep fraction ({at})",
             lambda: mean_stat(kept(), f"fraction of units kept at {at} (p keeps, 1 - p drops)"),
+            severe=nothing_dropped,
         )
         out.add(f"kept units' scale ({at})", scale)
         out.add(
@@ -125,17 +162,16 @@ class DropoutModel:
         )
         out.add(
             f"independent across examples ({at})",
-            lambda: correlation_stat(
-                kept()[:, 0::2], kept()[:, 1::2], f"correlation of two examples' masks at {at}"
-            ),
+            lambda: correlation_stat(kept(), 1, f"correlation of two examples' masks at {at}"),
             weight=0.5,
         )
         out.add(
             f"fresh mask each forward ({at})",
             lambda: correlation_stat(
-                kept()[0::2], kept()[1::2], f"correlation of two forward passes' masks at {at}"
+                kept(), 0, f"correlation of two forward passes' masks at {at}"
             ),
             weight=0.5,
+            severe=always,
         )
         out.add(
             f"test time ({at})",
@@ -144,6 +180,7 @@ class DropoutModel:
                 EXACT,
                 f"test-time output at {at}",
             ),
+            severe=always,
         )
 
         def backward() -> Category:
@@ -255,15 +292,15 @@ class DropConnectModel:
             lambda: mean_stat(
                 counts() / din, f"output / din {setting} at {at} (the keep fraction p)"
             ),
+            severe=nothing_dropped,
         )
         out.add(f"mask on the weights ({at})", variance)
         out.add(f"mask is 0 or 1 ({at})", integers, weight=0.5)
         out.add(
             f"fresh mask each forward ({at})",
-            lambda: correlation_stat(
-                counts()[0::2], counts()[1::2], f"correlation of two forward passes at {at}"
-            ),
+            lambda: correlation_stat(counts(), 0, f"correlation of two forward passes at {at}"),
             weight=0.5,
+            severe=always,
         )
         out.add(
             f"test time ({at})",
@@ -272,6 +309,7 @@ class DropConnectModel:
                 EXACT,
                 f"test-time output at {at} (x @ (p W) + b)",
             ),
+            severe=always,
         )
         out.add(
             f"mask from self.rng ({at})",
@@ -309,8 +347,9 @@ class BatchNormModel:
         plan = Plan()
         plan.make("c", target.kind, target.name, **target.kwargs)
         gamma, beta = rng.uniform(0.5, 2.0, dim), rng.standard_normal(dim)
-        plan.set_param("c", "gamma", plan.array(gamma))
-        plan.set_param("c", "beta", plan.array(beta))
+        affine = {"gamma": plan.array(gamma), "beta": plan.array(beta)}
+        for key, ref in affine.items():
+            plan.set_param("c", key, ref)
         mu, sigma = rng.uniform(-3, 3, dim), rng.uniform(0.5, 3.0, dim)
         for t in range(draws):
             x = mu + sigma * rng.standard_normal((self.batch, dim))
@@ -320,14 +359,20 @@ class BatchNormModel:
         dout = rng.standard_normal((6, dim))
         xr = plan.array(x_eval)
         plan.call("c", "forward", xr, save="eval", watch=True, training=False)
+        # The running statistics, read with gamma = 1 and beta = 0: the affine part is judged
+        # by "test time" alone, so a test time without it is not told they are wrong too.
+        plan.set_param("c", "gamma", plan.array(np.ones(dim)))
+        plan.set_param("c", "beta", plan.array(np.zeros(dim)))
         plan.call("c", "forward", plan.array(np.zeros((1, dim))), save="at0", training=False)
         plan.call("c", "forward", plan.array(np.ones((1, dim))), save="at1", training=False)
+        for key, ref in affine.items():
+            plan.set_param("c", key, ref)
         plan.call("c", "forward", plan.array(x_eval[:1]), save="single", training=False)
         plan.call("c", "forward", xr, save="eval_again", training=False)
         plan.call("c", "backward", plan.array(dout), save="dx_eval", watch=True)
         plan.get("c", "grads", save="grads_eval")
         eps = float(target.kwargs.get("eps", getattr(target.build(), "eps", 1e-5)))
-        plan.meta = {"dim": dim, "gamma": gamma, "beta": beta, "eps": eps, "draws": draws}
+        plan.meta = {"dim": dim, "eps": eps, "draws": draws}
         return plan
 
     def features(self, target: Target, options: Any, plan: Plan, outcome: Outcome) -> FeatureSet:
@@ -342,13 +387,17 @@ class BatchNormModel:
         def running() -> tuple[np.ndarray, np.ndarray]:
             y0 = array(outcome, "at0", (1, dim), "test-time forward at x = 0")[0]
             y1 = array(outcome, "at1", (1, dim), "test-time forward at x = 1")[0]
-            inv = (y1 - y0) / m["gamma"]  # 1 / sqrt(running_var + eps)
-            with np.errstate(all="ignore"):
-                mean = (m["beta"] - y0) / (m["gamma"] * inv)
-                var = 1.0 / inv**2 - m["eps"]
-            return mean, np.where(inv > 0, var, np.nan)
+            inv = y1 - y0  # 1 / sqrt(running_var + eps), with gamma = 1 and beta = 0
+            if not (inv > 0).all():
+                j = int(np.argmin(inv))
+                raise Unusable(
+                    f"received y(x = 1) - y(x = 0) = {inv[j]:.4g} for feature {j} at test time "
+                    "with gamma = 1 and beta = 0, expected 1 / sqrt(running_var + eps) > 0: "
+                    "test time normalizes with the running statistics"
+                )
+            return -y0 / inv, 1.0 / inv**2 - m["eps"]
 
-        read = "read from your test-time outputs at x = 0 and x = 1"
+        read = "read from your test-time outputs at x = 0 and x = 1 with gamma = 1, beta = 0"
         out.add(
             "training output, first batch",
             lambda: exact(
@@ -375,7 +424,14 @@ class BatchNormModel:
                 "running = (1 - momentum) running + momentum batch)",
             ),
         )
-        out.add("test time", lambda: exact("eval", (6, dim), "test-time output"))
+        out.add(
+            "test time",
+            lambda: exact(
+                "eval",
+                (6, dim),
+                "test-time output (gamma xhat + beta, xhat from the running statistics)",
+            ),
+        )
         out.add(
             "test time leaves the running statistics alone",
             lambda: ok_or(
@@ -391,6 +447,7 @@ class BatchNormModel:
                 "statistics"
             ),
             weight=0.5,
+            severe=always,
         )
         out.add(
             "test time is per example",
@@ -406,6 +463,7 @@ class BatchNormModel:
                 "expected the same: test time normalizes with the running statistics only"
             ),
             weight=0.5,
+            severe=always,
         )
         out.add("test-time dx", lambda: exact("dx_eval", (6, dim), "dx of a test-time backward"))
 

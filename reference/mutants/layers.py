@@ -49,6 +49,25 @@ class BatchNormUnbiasedVariance(BatchNorm):
         return self.params["gamma"] * xhat + self.params["beta"]
 
 
+class BatchNormVarianceByMoments(BatchNorm):
+    """BatchNorm whose batch variance is ``E[x^2] - E[x]^2``: one pass, and cancellation."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Like BatchNorm, but ``var_B = mean(x^2) - mean(x)^2`` in training."""
+        if not training:
+            return super().forward(x, training=False)
+        x = np.asarray(x, dtype=np.float64)
+        mean = x.mean(axis=0)
+        var = np.maximum((x * x).mean(axis=0) - mean * mean, 0.0)
+        m = self.momentum
+        self.running_mean = (1 - m) * self.running_mean + m * mean
+        self.running_var = (1 - m) * self.running_var + m * var
+        inv = 1.0 / np.sqrt(var + self.eps)
+        xhat = (x - mean) * inv
+        self._cache = (xhat, inv, True)
+        return self.params["gamma"] * xhat + self.params["beta"]
+
+
 class BatchNormRunningStatsInTrain(BatchNorm):
     """BatchNorm that normalizes with the running statistics in training mode too."""
 
@@ -70,6 +89,55 @@ class BatchNormBackwardNoStatPaths(BatchNorm):
         super().backward(dout)
         _, inv, _ = self._cache
         return np.asarray(dout, dtype=np.float64) * self.params["gamma"] * inv
+
+
+class BatchNormBatchStatsAtTest(BatchNorm):
+    """BatchNorm that normalizes with the batch's own statistics at test time too."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Like BatchNorm in training; at test time ``xhat`` from the test batch's own mean
+        and biased variance (the running statistics are left alone, and unused)."""
+        if training:
+            return super().forward(x, training=True)
+        x = np.asarray(x, dtype=np.float64)
+        inv = 1.0 / np.sqrt(x.var(axis=0) + self.eps)
+        xhat = (x - x.mean(axis=0)) * inv
+        self._cache = (xhat, inv, True)
+        return self.params["gamma"] * xhat + self.params["beta"]
+
+
+class BatchNormTestNoAffine(BatchNorm):
+    """BatchNorm whose test-time forward returns ``xhat``, leaving out gamma and beta."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Like BatchNorm, but ``xhat`` (from the running statistics) at test time."""
+        y = super().forward(x, training=training)
+        return y if training else self._cache[0]
+
+
+class DropoutFrozenMask(Dropout):
+    """Inverted dropout that draws its mask once, at the first training forward, and reuses it."""
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None) -> None:
+        super().__init__(p, rng)
+        self._frozen: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Return ``x * mask`` with the first training forward's ``(u < p) / p`` (training)
+        or ``x`` (evaluation); a new shape draws a new mask."""
+        x = np.asarray(x, dtype=np.float64)
+        if training and (self._frozen is None or self._frozen.shape != x.shape):
+            self._frozen = (self.rng.random(x.shape) < self.p) / self.p
+        self._mask = self._frozen if training else np.ones_like(x)
+        return x * self._mask
+
+
+class DropoutActiveAtTest(Dropout):
+    """Inverted dropout that ignores ``training``: it drops units at test time too."""
+
+    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
+        """Return ``x * (u < p) / p`` in training and evaluation alike."""
+        return super().forward(x, training=True)
 
 
 class DropoutNoRescale(Dropout):
@@ -187,6 +255,16 @@ MUTANTS: tuple[Mutant, ...] = (
         BatchNormUnbiasedVariance,
         "Batchnorm normalizes with the unbiased batch variance (divide by N - 1); the lecture's "
         "algorithm uses the biased one (divide by N), so xhat has variance (N - 1)/N, not 1.",
+        breaks_purpose=True,
+    ),
+    Mutant(
+        "batchnorm_variance_by_moments",
+        "layers",
+        "batchnorm",
+        BatchNormVarianceByMoments,
+        "The batch variance computed as E[x^2] - E[x]^2 in one pass: on inputs with a large "
+        "offset the two terms nearly cancel and the difference keeps only the rounding "
+        "error; compute mean((x - mean)^2), two passes, as np.var does.",
     ),
     Mutant(
         "batchnorm_running_stats_in_train",
@@ -204,6 +282,44 @@ MUTANTS: tuple[Mutant, ...] = (
         "Batchnorm's backward treats the batch mean and variance as constants "
         "(dx = dy gamma / sqrt(var + eps)); they depend on x, so dx needs the compact formula "
         "with the sum(dxhat) and xhat sum(dxhat xhat) terms.",
+    ),
+    Mutant(
+        "batchnorm_batch_stats_at_test",
+        "layers",
+        "batchnorm",
+        BatchNormBatchStatsAtTest,
+        "Batchnorm at test time normalizes with the test batch's own mean and variance; it "
+        "must use the running averages collected in training, so that a test example's output "
+        "does not depend on the other examples in its batch (or fail for a batch of one).",
+        breaks_purpose=True,
+    ),
+    Mutant(
+        "batchnorm_test_no_affine",
+        "layers",
+        "batchnorm",
+        BatchNormTestNoAffine,
+        "Batchnorm's test-time output leaves out the learned scale and shift: test time is "
+        "gamma * xhat + beta as in training, with xhat from the running statistics.",
+    ),
+    Mutant(
+        "dropout_frozen_mask",
+        "layers",
+        "dropout",
+        DropoutFrozenMask,
+        "Dropout draws a new random mask at every forward pass, so each training step trains "
+        "another thinned network; a mask drawn once and reused drops the same units forever, "
+        "which only shrinks the network and does not regularize it.",
+        breaks_purpose=True,
+    ),
+    Mutant(
+        "dropout_active_at_test",
+        "layers",
+        "dropout",
+        DropoutActiveAtTest,
+        "Dropout is switched off at test time: inverted dropout is the identity there (the 1/p "
+        "rescale in training already keeps the expectation); dropping units at test time "
+        "makes every prediction random.",
+        breaks_purpose=True,
     ),
     Mutant(
         "dropout_no_rescale",
@@ -228,6 +344,7 @@ MUTANTS: tuple[Mutant, ...] = (
         VanillaDropoutNoTestScale,
         "Vanilla dropout without scaling by p at test time: test activations are 1/p times "
         "larger than their training expectation.",
+        breaks_purpose=True,
     ),
     Mutant(
         "dropconnect_masks_units",
@@ -244,6 +361,7 @@ MUTANTS: tuple[Mutant, ...] = (
         DropConnectNoTestScale,
         "DropConnect uses the full weights at test time; each weight is kept with "
         "probability p during training, so test time must use p W.",
+        breaks_purpose=True,
     ),
 )
 """Every layer mutant, one misconception each."""

@@ -300,6 +300,16 @@ def kink_error(factory: Callable[..., Any], case: Case) -> float:
     return _mixed_error(layer.backward(np.ones((2, D))), expected)
 
 
+def dout_change(factory: Callable[..., Any], case: Case) -> float:
+    """The largest change a backward makes to the ``dout`` it is given (0: left alone)."""
+    layer = build(factory, case)
+    layer.forward(GRID)
+    dout = np.linspace(-1.0, 1.0, GRID.size).reshape(GRID.shape)
+    before = dout.copy()
+    layer.backward(dout)
+    return float(np.max(np.abs(dout - before)))
+
+
 Check = Callable[[Callable[..., Any], Case], float]
 CHECKS: dict[str, tuple[Check, float]] = {
     "forward_grid": (lambda f, c: forward_error(f, c, GRID), VALUE_TOL),
@@ -311,6 +321,7 @@ CHECKS: dict[str, tuple[Check, float]] = {
     "param_grad": (param_grad_error, GRAD_TOL),
     "no_warnings": (warnings_at_large, 0.0),
     "kink": (kink_error, 0.0),
+    "dout_unchanged": (dout_change, 0.0),
 }
 """Check name -> (error function, tolerance). All but no_warnings run with numpy's floating
 point warnings silenced, so they judge the values alone, as a sandboxed grader does."""
@@ -475,6 +486,7 @@ def test_backward_before_forward_and_mismatched_shapes_are_errors() -> None:
 CAUGHT_BY: dict[str, set[str]] = {
     "relu_backward_gates_on_dout": {"input_grad"},
     "relu_kink_one": {"kink"},
+    "relu_writes_into_dout": {"dout_unchanged"},
     "leaky_relu_kink_one": {"kink"},
     "sigmoid_backward_from_input": {"input_grad"},
     "sigmoid_overflow": {"forward_large", "no_warnings"},

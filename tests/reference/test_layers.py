@@ -378,6 +378,50 @@ def test_dropconnect_eval_scales_weights_by_p() -> None:
 # ------------------------------------------------------------------------------- mutants
 
 
+def batchnorm_trained(factory: Callable[..., Any]) -> Any:
+    """A batchnorm of 4 features after one training batch, with gamma and beta set."""
+    layer = factory(4)
+    layer.forward(np.random.default_rng(12).normal(1.0, 2.0, (8, 4)), training=True)
+    layer.params["gamma"] = np.linspace(0.5, 2.0, 4)
+    layer.params["beta"] = np.linspace(-1.0, 1.0, 4)
+    return layer
+
+
+def batchnorm_eval_per_example_error(factory: Callable[..., Any]) -> float:
+    """Relative error of an example's test-time output alone against its output in a batch."""
+    layer = batchnorm_trained(factory)
+    x = np.random.default_rng(13).normal(1.0, 2.0, (6, 4))
+    alone = layer.forward(x[:1], training=False)
+    return max_relative_error(alone, layer.forward(x, training=False)[:1])
+
+
+def batchnorm_eval_affine_error(factory: Callable[..., Any]) -> float:
+    """Relative error of a test-time output against gamma xhat + beta, xhat from the
+    running statistics."""
+    layer = batchnorm_trained(factory)
+    x = np.random.default_rng(14).normal(1.0, 2.0, (6, 4))
+    xhat = (x - layer.running_mean) / np.sqrt(layer.running_var + layer.eps)
+    expected = layer.params["gamma"] * xhat + layer.params["beta"]
+    return max_relative_error(layer.forward(x, training=False), expected)
+
+
+def batchnorm_offset_error(factory: Callable[..., Any]) -> float:
+    """Relative error of a training output at inputs offset by 1e5 against the two-pass
+    normalization: one-pass moments cancel there."""
+    x = 1e5 + np.random.default_rng(15).standard_normal((8, 3))
+    xhat = (x - x.mean(axis=0)) / np.sqrt(((x - x.mean(axis=0)) ** 2).mean(axis=0) + 1e-5)
+    return max_relative_error(factory(3).forward(x, training=True), xhat)
+
+
+def same_mask_share(factory: Callable[..., Any]) -> float:
+    """How far the share of units two training forwards mask alike is from 1/2 (p = 0.5,
+    1000 units: about 0.016 for fresh masks, 1/2 for a frozen one)."""
+    layer = factory(0.5, rng=np.random.default_rng(5))
+    x = np.ones((50, 20))
+    first, second = (layer.forward(x, training=True) != 0 for _ in range(2))
+    return abs(float(np.mean(first == second)) - 0.5)
+
+
 def shared_mask_fraction(factory: Callable[..., Any]) -> float:
     """The share of examples whose training mask equals the first example's (p = 0.5, 20
     features: 2^-20 for independent masks)."""
@@ -396,6 +440,11 @@ CHECKS: dict[str, tuple[Callable[[Callable[..., Any]], float], float]] = {
         GRAD_TOL,
     ),
     "batchnorm_train_moments": (batchnorm_train_moments_error, 1e-3),
+    "batchnorm_eval_per_example": (batchnorm_eval_per_example_error, EXACT_TOL),
+    "batchnorm_eval_affine": (batchnorm_eval_affine_error, EXACT_TOL),
+    "batchnorm_offset": (batchnorm_offset_error, 1e-9),
+    "dropout_fresh_masks": (same_mask_share, 0.1),
+    "dropout_eval": (lambda f: eval_scale_error(f, 1.0), EXACT_TOL),
     "dropout_expectation": (lambda f: abs(train_eval_expectation_z(f, 0.8, 0)), Z_TOL),
     "dropout_keep_fraction": (lambda f: abs(keep_fraction_z(f, 0.8, 0)), Z_TOL),
     "dropout_examples_independent": (shared_mask_fraction, 0.05),
@@ -411,6 +460,11 @@ DETECTED_BY = {
     "batchnorm_unbiased_variance": "batchnorm_train_moments",
     "batchnorm_running_stats_in_train": "batchnorm_train_moments",
     "batchnorm_backward_no_stat_paths": "gradient_batchnorm_train",
+    "batchnorm_batch_stats_at_test": "batchnorm_eval_per_example",
+    "batchnorm_test_no_affine": "batchnorm_eval_affine",
+    "batchnorm_variance_by_moments": "batchnorm_offset",
+    "dropout_frozen_mask": "dropout_fresh_masks",
+    "dropout_active_at_test": "dropout_eval",
     "dropout_no_rescale": "dropout_expectation",
     "dropout_p_is_drop": "dropout_keep_fraction",
     "dropout_one_mask_per_batch": "dropout_examples_independent",
