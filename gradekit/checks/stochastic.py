@@ -28,10 +28,11 @@ from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Run, Target
 from .features import Expected, compare_all, purity_case
 from .stochastic_augmentations import AUGMENTATION_MODELS
+from .stochastic_batchnorm import BatchNormModel
 from .stochastic_layers import LAYER_MODELS
 from .stochastic_mixing import MIXING_MODELS
 
-MODELS = {**LAYER_MODELS, **MIXING_MODELS, **AUGMENTATION_MODELS}
+MODELS = {**LAYER_MODELS, "batchnorm": BatchNormModel(), **MIXING_MODELS, **AUGMENTATION_MODELS}
 """Every statistical model by name; a component is checked by the model of its name."""
 
 ModelName = Literal[
