@@ -49,6 +49,7 @@ from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Run, Target
 from .compare import failed_call
 from .distribution import float_problem
+from .estimates import t_factor
 
 if TYPE_CHECKING:
     from ..assignments import CheckSpec
@@ -72,10 +73,13 @@ class ExperimentOptions(Options):
     batch: int = 16
     band_seeds: int = 128
     """Seeds of the trusted initializer behind each band (exact simulation)."""
-    direct_seeds: int = 6
+    direct_seeds: int = 16
     """Seeds when the trusted initializer is not Gaussian and the routine runs directly."""
     k: float = 6.0
-    """A band's half-width: ``k`` standard deviations over the seeds."""
+    """A band's false-alarm rate for a correct initializer, as a normal z (6: about 2e-9
+    per layer statistic): the half-width is Student's t quantile for the seeds' degrees of
+    freedom times the spread over the seeds, times sqrt(1 + 1/seeds) for the student's
+    own run (a prediction interval)."""
     reading: str = ""
     """The lecture's reading of the experiment, shown with a failure (default by case)."""
 
@@ -266,7 +270,7 @@ class InitExperiment(CheckKind):
             means, stds = gaussian_bands(
                 mu, s, o.activation, o.depth, o.width, o.batch, seed, o.band_seeds
             )
-            return _bands(means, stds, o.k, 1.0, "exact Gaussian simulation", mu, s)
+            return _bands(means, stds, o.k, "exact Gaussian simulation", mu, s)
         runs = []
         for j in range(o.direct_seeds):
             direct = run(_experiment_plan(target, options, (seed + j) % 2**31))
@@ -274,7 +278,7 @@ class InitExperiment(CheckKind):
                 raise RuntimeError(f"the trusted {target.name} fails: {direct.failure.message}")
             runs.append(_stats(direct.values["run"]["activations"]))
         means, stds = np.stack([r[0] for r in runs]), np.stack([r[1] for r in runs])
-        return _bands(means, stds, o.k, 1.5, "direct runs", mu, s)
+        return _bands(means, stds, o.k, "direct runs", mu, s)
 
     def judge(
         self,
@@ -333,13 +337,15 @@ class InitExperiment(CheckKind):
 
 
 def _bands(
-    means: np.ndarray, stds: np.ndarray, k: float, widen: float, method: str, mu: float, s: float
+    means: np.ndarray, stds: np.ndarray, k: float, method: str, mu: float, s: float
 ) -> Bands:
+    n = len(means)
+    factor = t_factor(k, n - 1) * math.sqrt(1 + 1 / n)
+
     def width(values: np.ndarray) -> np.ndarray:
         center = values.mean(axis=0)
         spread = values.std(axis=0, ddof=1)
-        floor = 1e-6 + (2e-3 if widen == 1.0 else 3e-2) * np.abs(center)
-        return np.maximum(k * widen * spread, floor)
+        return np.maximum(factor * spread, 1e-6 + 2e-3 * np.abs(center))
 
     return Bands(
         means.mean(axis=0),
