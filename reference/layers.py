@@ -91,7 +91,7 @@ class BatchNorm:
         x = np.asarray(x, dtype=np.float64)
         if training:
             mean = x.mean(axis=0)
-            var = x.var(axis=0)  # biased: divides by N
+            var = self.batch_variance(x, mean)
             m = self.momentum
             self.running_mean = (1 - m) * self.running_mean + m * mean
             self.running_var = (1 - m) * self.running_var + m * var
@@ -101,6 +101,11 @@ class BatchNorm:
         xhat = (x - mean) * inv
         self._cache = (xhat, inv, training)
         return self.params["gamma"] * xhat + self.params["beta"]
+
+    def batch_variance(self, x: np.ndarray, mean: np.ndarray) -> np.ndarray:
+        """The biased batch variance, ``mean((x - mean)^2)`` over the batch (divide by N),
+        in two passes: no cancellation on inputs with a large offset."""
+        return ((x - mean) ** 2).mean(axis=0)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Fill ``dgamma``, ``dbeta``; return dx (through the batch statistics in training)."""

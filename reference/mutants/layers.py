@@ -34,38 +34,17 @@ class LinearWeightGradAveraged(Linear):
 class BatchNormUnbiasedVariance(BatchNorm):
     """BatchNorm that normalizes with the unbiased batch variance (divide by N - 1)."""
 
-    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
-        """Like BatchNorm, but ``var_B = x.var(0, ddof=1)`` in training."""
-        if not training:
-            return super().forward(x, training=False)
-        x = np.asarray(x, dtype=np.float64)
-        mean, var = x.mean(axis=0), x.var(axis=0, ddof=1)
-        m = self.momentum
-        self.running_mean = (1 - m) * self.running_mean + m * mean
-        self.running_var = (1 - m) * self.running_var + m * var
-        inv = 1.0 / np.sqrt(var + self.eps)
-        xhat = (x - mean) * inv
-        self._cache = (xhat, inv, True)
-        return self.params["gamma"] * xhat + self.params["beta"]
+    def batch_variance(self, x: np.ndarray, mean: np.ndarray) -> np.ndarray:
+        """``x.var(0, ddof=1)``."""
+        return x.var(axis=0, ddof=1)
 
 
 class BatchNormVarianceByMoments(BatchNorm):
     """BatchNorm whose batch variance is ``E[x^2] - E[x]^2``: one pass, and cancellation."""
 
-    def forward(self, x: np.ndarray, *, training: bool = True) -> np.ndarray:
-        """Like BatchNorm, but ``var_B = mean(x^2) - mean(x)^2`` in training."""
-        if not training:
-            return super().forward(x, training=False)
-        x = np.asarray(x, dtype=np.float64)
-        mean = x.mean(axis=0)
-        var = np.maximum((x * x).mean(axis=0) - mean * mean, 0.0)
-        m = self.momentum
-        self.running_mean = (1 - m) * self.running_mean + m * mean
-        self.running_var = (1 - m) * self.running_var + m * var
-        inv = 1.0 / np.sqrt(var + self.eps)
-        xhat = (x - mean) * inv
-        self._cache = (xhat, inv, True)
-        return self.params["gamma"] * xhat + self.params["beta"]
+    def batch_variance(self, x: np.ndarray, mean: np.ndarray) -> np.ndarray:
+        """``mean(x^2) - mean(x)^2``, floored at 0."""
+        return np.maximum((x * x).mean(axis=0) - mean * mean, 0.0)
 
 
 class BatchNormRunningStatsInTrain(BatchNorm):
