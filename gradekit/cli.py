@@ -128,7 +128,7 @@ def submissions_in(paths: Sequence[str]) -> list[tuple[str, Path]]:
     Links are never followed: a link, to a file or to a folder, is one submission, which
     the grader refuses with its reason (see ``sandbox.intake``).
     """
-    from .sandbox.intake import is_folder
+    from .sandbox.intake import FILE_SUFFIXES, is_folder
 
     found: list[tuple[str, Path]] = []
     for raw in paths:
@@ -139,7 +139,7 @@ def submissions_in(paths: Sequence[str]) -> list[tuple[str, Path]]:
                 p
                 for p in path.iterdir()
                 if not p.name.startswith((".", "_"))
-                and (p.suffix == ".py" or p.is_symlink() or is_folder(p))
+                and (p.suffix in FILE_SUFFIXES or p.is_symlink() or is_folder(p))
             )
             if not children:
                 raise GradekitError(f"{path}: no submissions in this folder")

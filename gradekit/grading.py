@@ -209,8 +209,8 @@ class Grader:
         with WorkerSession(path, self.limits, self.backend, self.hidden) as worker:
             outcomes = worker.run_many((check.plan, check.timeout) for check in self.checks)
             results = self.judge_all(self.checks, outcomes, name)
-            load_error = worker.load_error
-        return self._result(path, name, results, load_error)
+            load_error, notes = worker.load_error, list(worker.notes)
+        return self._result(path, name, results, load_error, notes)
 
     def judge_all(
         self, checks: list[PreparedCheck], outcomes: Iterable[Outcome], submission: str
@@ -236,9 +236,14 @@ class Grader:
         return self._result(path, name, results, reason)
 
     def _result(
-        self, path: Path, name: str, results: list[CheckResult], load_error: str | None
+        self,
+        path: Path,
+        name: str,
+        results: list[CheckResult],
+        load_error: str | None,
+        notes: list[str] | None = None,
     ) -> SubmissionResult:
-        """One submission's verdicts with their totals."""
+        """One submission's verdicts with their totals, and what was left out of it."""
         return SubmissionResult(
             submission=name,
             path=str(path),
@@ -246,6 +251,7 @@ class Grader:
             score=round(sum(r.score for r in results), 6),
             max_score=round(sum(r.max_score for r in results), 6),
             load_error=load_error,
+            notes=notes or [],
             checks=results,
         )
 

@@ -115,6 +115,8 @@ class SelfCheck:
     results: dict[str, CheckResult] = field(default_factory=dict)
     broken: str = ""
     """Why gradekit could not grade, once it failed: every later item says the same."""
+    notes: list[str] = field(default_factory=list)
+    """What grading left out of the submission (a notebook's IPython lines)."""
 
     @property
     def public(self) -> list[CheckSpec]:
@@ -182,6 +184,7 @@ class SelfCheck:
             self.broken = str(exc)
             raise NotGraded(self.broken) from None
         self.results.update({r.name: r for r in graded.checks})
+        self.notes = graded.notes
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.results:
@@ -195,6 +198,10 @@ class SelfCheck:
             f"{passed} of {len(done)} public checks pass: {score:g} / {total:g} points."
             " Hidden checks and the official score come from `gradekit grade`."
         )
+        if self.notes:
+            from .report.safe import printable
+
+            terminalreporter.write_line(printable("\n".join(self.notes), multiline=True))
 
     def _shown(self, path: Path) -> str:
         """A path as the student typed it: relative to where pytest started, if inside."""

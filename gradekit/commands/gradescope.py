@@ -28,7 +28,7 @@ from rich.console import Console
 
 from ..errors import GradekitError
 from ..kit.wheel import build_wheel
-from ..sandbox.intake import is_folder
+from ..sandbox.intake import FILE_SUFFIXES, is_folder
 
 ROOT_ENV = "GRADEKIT_AUTOGRADER_ROOT"
 """Overrides ``/autograder``, the root Gradescope's harness uses."""
@@ -143,7 +143,8 @@ def _lexists(path: Path) -> bool:
 
 
 def _candidate(path: Path) -> bool:
-    """A ``.py`` file or a package folder, or a link or special file in the place of one.
+    """A ``.py`` file, a notebook or a package folder, or a link or special file in the
+    place of one.
 
     Nothing is followed: a link (named ``x.py``, or with no suffix, as a package would be)
     is found as it is, for the grader to refuse with its reason.
@@ -151,15 +152,15 @@ def _candidate(path: Path) -> bool:
     if path.name.startswith((".", "_")):
         return False
     if path.is_symlink():
-        return path.suffix in (".py", "")
+        return path.suffix in (*FILE_SUFFIXES, "")
     if is_folder(path):
         return _lexists(path / "__init__.py")
-    return path.suffix == ".py"
+    return path.suffix in FILE_SUFFIXES
 
 
 def find_submission(folder: Path) -> Path:
-    """The submission Gradescope put in ``folder``: a package, or its one ``.py`` file or
-    package folder. Links are never followed (see ``sandbox.intake``)."""
+    """The submission Gradescope put in ``folder``: a package, or its one ``.py`` file,
+    notebook or package folder. Links are never followed (see ``sandbox.intake``)."""
     if folder.is_symlink():
         return folder
     if not folder.is_dir():
@@ -169,7 +170,8 @@ def find_submission(folder: Path) -> Path:
     found = sorted(p for p in folder.iterdir() if _candidate(p))
     if len(found) != 1:
         names = ", ".join(p.name for p in found) or "nothing"
-        raise GradekitError(f"{folder}: upload one .py file or one package folder; found {names}")
+        upload = "upload one .py file or one package folder (or one notebook)"
+        raise GradekitError(f"{folder}: {upload}; found {names}")
     return found[0]
 
 

@@ -37,6 +37,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="the sandbox backend of the grader that computes the public outcomes",
     )
+    p.add_argument(
+        "--notebook",
+        action="store_true",
+        help="the template as a Jupyter notebook (submission.ipynb), with a check cell per"
+        " component",
+    )
     p.set_defaults(run=run)
 
 
@@ -46,7 +52,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     assignment = load_assignment(args.assignment)
     target = Path(args.output or f"{assignment.name}-kit")
-    archive = write_kit(assignment, target, backend=args.backend)
+    archive = write_kit(assignment, target, backend=args.backend, notebook=args.notebook)
     checks = assignment.spec.checks
     public = sum(c.visibility == "public" for c in checks)
     console.print(

@@ -17,6 +17,8 @@ from ..assignments import Assignment
 from ..errors import GradekitError
 from ..grading import Grader
 from . import data
+from .notebook import SUBMISSION as NOTEBOOK
+from .notebook import notebook_text
 from .wheel import STUDENT_LEAVES_OUT, build_wheel
 
 SUBMISSION = "submission.py"
@@ -39,6 +41,22 @@ wrong one.
 """
 """How to read the self-check's items: the same in a kit's README and in ``init``'s."""
 
+IN_JUPYTER = """\
+## In Jupyter
+
+Open `{submission}` in Jupyter, with gradekit installed in its kernel's environment
+(in a kit: `.venv/bin/jupyter lab {submission}`). Each component has a markdown cell
+with its formula and the lecture's section, a code cell with its `TODO`s, and a check
+cell: `gradekit.check("relu")` shows the verdicts of that component's public checks as a
+table, and `gradekit.check()` those of every component. They read the notebook as saved
+on disk, which is what you hand in: save first.
+
+Only code cells are graded, joined in order into one module. Lines that only IPython
+understands (`%matplotlib inline`, `!pip ...`) are left out, and so is every cell you
+tag `gradekit: skip` (the check cells are): tag your plots and experiments so.
+"""
+"""The notebook kit's own section, in a kit's README and in ``init``'s."""
+
 PYTEST_INI = """\
 # gradekit's self-check: plain `pytest` in this folder runs the public checks of the
 # assignment on your submission, through gradekit's grader. See README.md.
@@ -53,7 +71,7 @@ README = """\
 Set up once, then check yourself as often as you like (Python 3.11 or newer):
 
 ```bash
-python3 -m venv .venv && .venv/bin/pip install {wheel}
+python3 -m venv .venv && .venv/bin/pip install {wheel}{jupyter}
 .venv/bin/pytest
 ```
 
@@ -76,7 +94,7 @@ python3 -m venv .venv && .venv/bin/pip install {wheel}
 
 {reading}
 
-## What counts
+{in_jupyter}## What counts
 
 These items run on your machine and only show you the public checks. Your grade comes
 from `gradekit grade`, run by the course staff on the file you hand in, with further
@@ -132,16 +150,16 @@ def public_document(grader: Grader) -> dict[str, Any]:
     }
 
 
-def _readme(assignment: Assignment, wheel: str) -> str:
+def _readme(assignment: Assignment, wheel: str, submission: str) -> str:
     public = sorted({c.component for c in assignment.spec.checks if c.visibility == "public"})
     names = [c.split("/")[1] for c in public]
     example = next((n for n in names if sum(n in m for m in names) == 1), "NAME")
     commands = [
         (".venv/bin/pytest", "every public check, one test item each"),
-        (f".venv/bin/pytest {SUBMISSION}::{example}", f"only the checks of {example}"),
+        (f".venv/bin/pytest {submission}::{example}", f"only the checks of {example}"),
         (".venv/bin/pytest -x", "stop at the first failure"),
         (
-            f".venv/bin/gradekit list --mine {SUBMISSION}",
+            f".venv/bin/gradekit list --mine {submission}",
             "what your file registers, and which methods still hold a TODO",
         ),
     ]
@@ -150,17 +168,22 @@ def _readme(assignment: Assignment, wheel: str) -> str:
         title=assignment.spec.title,
         description=assignment.spec.description.strip(),
         wheel=wheel,
-        submission=SUBMISSION,
+        jupyter=" jupyterlab" if submission == NOTEBOOK else "",
+        submission=submission,
         name=assignment.name,
         checks=CHECKS_FOLDER,
         commands="\n".join(f"{c.ljust(width)}# {why}" for c, why in commands),
         components="\n".join(f"- `{c}`" for c in public),
         reading=READING.strip(),
+        in_jupyter=IN_JUPYTER.format(submission=NOTEBOOK) + "\n" if submission == NOTEBOOK else "",
     )
 
 
-def write_kit(assignment: Assignment, target: Path, backend: str | None = None) -> Path:
-    """Write the kit folder ``target`` and ``target.zip`` beside it; return the zip.
+def write_kit(
+    assignment: Assignment, target: Path, backend: str | None = None, *, notebook: bool = False
+) -> Path:
+    """Write the kit folder ``target`` and ``target.zip`` beside it; return the zip. With
+    ``notebook``, the template is ``submission.ipynb`` (see ``kit.notebook``).
 
     Refuses, before writing anything, when either exists.
     """
@@ -179,15 +202,21 @@ def write_kit(assignment: Assignment, target: Path, backend: str | None = None) 
     shutil.rmtree(staging, ignore_errors=True)
     try:
         shutil.copytree(starter, staging, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        submission = NOTEBOOK if notebook else SUBMISSION
+        if notebook:  # the template's module becomes the notebook, in its place
+            template = staging / SUBMISSION
+            title = assignment.spec.title
+            (staging / NOTEBOOK).write_text(notebook_text(template.read_text(), title))
+            template.unlink()
         data.save(staging / CHECKS_FOLDER, document)
         wheel = build_wheel(
             staging / ENGINE_FOLDER, ["gradekit"], STUDENT_LEAVES_OUT, ENGINE_SUMMARY
         )
         wheel_name = f"{ENGINE_FOLDER}/{wheel.name}"
         (staging / "pytest.ini").write_text(
-            PYTEST_INI.format(checks=CHECKS_FOLDER, submission=SUBMISSION)
+            PYTEST_INI.format(checks=CHECKS_FOLDER, submission=submission)
         )
-        (staging / "README.md").write_text(_readme(assignment, wheel_name))
+        (staging / "README.md").write_text(_readme(assignment, wheel_name, submission))
         staging.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,11 +1,11 @@
 """Intake: whether a path is a gradable submission, and its files, never following a link.
 
-A submission is what it looks like: a regular ``.py`` file, or a folder of regular files
-and folders. A link (to anything, even inside the submission) would hand in someone
-else's file, the installed reference or ``/proc/self/mem``; a special file (a FIFO, a
-socket, a device) blocks or misleads whoever opens it. Such a submission is refused with
-a one-line reason before any worker starts or any file of it is read, and nothing here
-opens a special file or reads through a link.
+A submission is what it looks like: a regular ``.py`` file or notebook (``.ipynb``), or a
+folder of regular files and folders. A link (to anything, even inside the submission)
+would hand in someone else's file, the installed reference or ``/proc/self/mem``; a
+special file (a FIFO, a socket, a device) blocks or misleads whoever opens it. Such a
+submission is refused with a one-line reason before any worker starts or any file of it
+is read, and nothing here opens a special file or reads through a link.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ REGULAR_ONLY = "only regular files are graded"
 OWN_FILES = "only the folder's own files are graded"
 SKIPPED = "__pycache__"
 """Folders that :func:`submission_files` leaves out: bytecode is not part of a submission."""
+FILE_SUFFIXES = (".py", ".ipynb")
+"""The files that are a submission on their own: a module, or a notebook of code cells."""
 
 _SPECIAL = (
     (stat.S_ISFIFO, "FIFO"),

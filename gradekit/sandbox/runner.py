@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SubmissionError
+from ..notebook.convert import MODULE_NAME, Module, convert, is_notebook
 from .backends import ProcessCap, bwrap_prefix, choose, inside, python_executable
 from .catalog import plain, validate_catalog
 from .cleanup import remove, remove_tree
@@ -135,6 +136,13 @@ class WorkerSession:
         self.load_error: str | None = refusal(Path(submission))
         """Why the submission cannot be graded (a link, a special file; or it did not load)."""
         self.submission = Path(submission).resolve()
+        self.notebook: Module | None = None
+        """A notebook's code cells as one module (see ``notebooks``): what the worker imports."""
+        if self.load_error is None and is_notebook(self.submission):
+            try:
+                self.notebook = convert(self.submission)
+            except SubmissionError as exc:
+                self.load_error = exc.problem
         self.limits = limits or Limits()
         self.backend = choose(backend)
         self.hidden = hidden
@@ -185,6 +193,24 @@ class WorkerSession:
         self._proc = None
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        """What the grader left out of the submission (a notebook's IPython lines), once each."""
+        return self.notebook.notes if self.notebook is not None else ()
+
+    @property
+    def _imported(self) -> Path:
+        """What the worker imports: the submission, or a notebook's module in our folder."""
+        if self.notebook is None:
+            return self.submission
+        assert self._root is not None
+        return self._root / "notebook" / MODULE_NAME
+
+    @property
+    def _seen_as(self) -> Path:
+        """The path of ``_imported`` as the worker sees it."""
+        return inside(self._imported) if self.backend == "bwrap" else self._imported
+
+    @property
     def _view(self) -> Path:
         """The worker's import folder (see ``view``): read-only for a confined worker."""
         assert self._root is not None
@@ -193,14 +219,13 @@ class WorkerSession:
     def _command(self, fds: tuple[int, int]) -> list[str]:
         # -I ignores PYTHON* variables, so -B itself keeps .pyc files out of the submission;
         # -S leaves every site-packages folder off the path: the view is all it imports.
-        submission = self.submission if self.backend != "bwrap" else inside(self.submission)
         python = [str(python_executable()), "-I", "-S", "-B", "-c", BOOT, str(self._view)]
-        python += [str(submission), *(str(fd) for fd in fds)]
+        python += [str(self._seen_as), *(str(fd) for fd in fds)]
         if self.backend != "bwrap":
             return python
         hidden = [*self.hidden, Path.cwd(), self.submission.parent]
         env = [a for k, v in _scrubbed_env(self._home).items() for a in ("--setenv", k, v)]
-        prefix = bwrap_prefix(self._home, self.submission, hidden, self._plans, self._view)
+        prefix = bwrap_prefix(self._home, self._imported, hidden, self._plans, self._view)
         return [*prefix, "--clearenv", *env, *python]
 
     def _start(self) -> None:
@@ -209,6 +234,9 @@ class WorkerSession:
             self._home.mkdir()
             self._plans.mkdir()
             build_view(self._view)
+            if self.notebook is not None:
+                self._imported.parent.mkdir()
+                self._imported.write_text(self.notebook.source, encoding="utf-8")
         to_worker_r, self._in = os.pipe()
         self._out, from_worker_w = os.pipe()
         limits = self.limits
@@ -233,7 +261,8 @@ class WorkerSession:
         told = self._order(json.dumps({k: getattr(limits, k) for k in SET_BY_THE_WORKER}))
         message = self._read_message(time.monotonic() + limits.startup) if told else None
         if isinstance(message, dict) and isinstance(message.get("load_error"), str):
-            self.load_error = message["load_error"][:1000]
+            problem = message["load_error"][:1000]
+            self.load_error = self.notebook.locate(problem) if self.notebook else problem
             self._stop()
         elif not (isinstance(message, dict) and message.get("ready") is True):
             problem = "timed out importing" if message == "timeout" else "died while importing"
@@ -367,6 +396,9 @@ class WorkerSession:
                 self._stop()
                 return Outcome(status="crashed", detail=f"the worker died during the call{tail}")
             outcome = read_outcome(folder)
+            if outcome.failure is not None and self.notebook is not None:
+                where = str(self._seen_as), self.submission.name
+                outcome.failure.trace = self.notebook.retrace(outcome.failure.trace, *where)
             if outcome.failure is not None and outcome.failure.type in EXHAUSTED:
                 self._stop()  # the next check gets a fresh worker, not this one's leftovers
             return outcome
