@@ -160,6 +160,9 @@ def submission_page(
     if result.load_error:
         load_error = html_text(result.load_error, multiline=True)
         parts.append(f"<h2>The submission did not load</h2><pre>{load_error}</pre>")
+    if result.notes:  # what the grader left out, e.g. a notebook's IPython lines
+        items = "".join(f"<li>{html_text(note)}</li>" for note in result.notes)
+        parts.append(f"<h2>Left out of the submission</h2><ul>{items}</ul>")
     rows = "\n".join(_row(c) for c in result.checks)
     parts.append(
         '<h2>Checks</h2><table><thead><tr><th>check</th><th>status</th><th class="num">score</th>'

@@ -225,3 +225,17 @@ def test_page_opens_in_headless_chromium_with_every_image_loaded(written, tmp_pa
     assert found, done.stderr[-2000:]
     assert (int(found[1]), int(found[2])) == (expected, expected)
     assert expected > 3
+
+
+def test_what_was_left_out_of_a_notebook_is_listed_escaped():
+    from gradekit.report.html import submission_page
+    from gradekit.results import SubmissionResult
+
+    note = "cell 2, line 1: `%run <script>alert(1)</script>` left out (IPython only)"
+    result = SubmissionResult(
+        submission="nb", path="nb.ipynb", assignment="a", score=0, max_score=0, checks=[]
+    )
+    page = submission_page(result.model_copy(update={"notes": [note]}), "a")
+    assert "Left out of the submission" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)" in page
+    assert "Left out of the submission" not in submission_page(result, "a")
