@@ -4,7 +4,8 @@ A worker's ``.npy`` records and result JSON are decoded by the transport (an Out
 TransportError, never anything else), its control-pipe lines by ``_read_message``, and
 outcomes of random values under the keys each plan saves are judged by
 ``Grader.verdict`` for every check of every bundled assignment (a CheckResult with a
-finite score within its points, never an exception). Hypothesis draws the few decisions
+finite score within its points, never an exception); for every check that draws a
+picture, such an answer's figure is drawn into a page. Hypothesis draws the few decisions
 of each example (what to spoil, where, how) and a seed for the contents; its runs are
 derandomized, so CI sees the same examples on every machine.
 """
