@@ -132,6 +132,7 @@ def public_grader(base: Path, name: str, component: str | None) -> Any:
     if not grader.checks:
         names = ", ".join(sorted({c.name for c in public}))
         raise GradekitError(f"no public check of {component!r}; the components: {names}")
+    grader.figures = True  # a check's picture, drawn under its row in Jupyter
     return grader
 
 

@@ -7,6 +7,7 @@ escaped: printable text, and HTML-escaped in the table (see ``report.safe``).
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,20 @@ def where_todo(trace: str) -> str:
     """`` (hw.ipynb, cell 15, line 9, in forward)``: the last frame of a traceback."""
     frames = re.findall(r'File "(.*)", line (\d+), in (\S+)', trace)
     return " ({}, line {}, in {})".format(*frames[-1]) if frames else ""
+
+
+def picture(check: CheckResult) -> str:
+    """A failing check's figure as an embedded PNG (yours beside the reference's), or ""
+    when it has none or it cannot be drawn: a picture never hides the verdict."""
+    if check.figure is None or check.status == "passed":
+        return ""
+    try:
+        from ..report.plots import png
+
+        data = base64.b64encode(png(check.figure, title=False)).decode("ascii")
+    except Exception:  # values too odd to plot
+        return ""
+    return f'<br><img alt="{html_text(check.figure.title)}" src="data:image/png;base64,{data}">'
 
 
 @dataclass(repr=False)
@@ -105,7 +120,7 @@ class Verdicts:
                 f"<tr><td>{html_text(check.name)}</td>"
                 f"<td style='color: {colour}; font-weight: bold'>{check.status}</td>"
                 f"<td>{check.score:g}&nbsp;/&nbsp;{check.max_score:g}</td>"
-                f"<td style='text-align: left'>{why}</td></tr>"
+                f"<td style='text-align: left'>{why}{picture(check)}</td></tr>"
             )
         said = [self.header(), *self.warnings()]
         top = "".join(f"<p>{html_text(line)}</p>" for line in said)

@@ -50,6 +50,7 @@ def test_check_in_a_kernel_shows_the_graders_verdicts_on_the_saved_notebook(tmp_
         assert f"<td>{result.name}</td>" in html
     passed = sum(c.status == "passed" for c in official)
     assert f"{passed} of {len(official)} public checks pass" in text
+    assert 0 < html.count("<img ") <= len(official) - passed  # a failing check's picture
     assert "Not saved: this kernel ran ReLU from cells the saved notebook does not hold" in text
     assert "cell 2, line 1: `%matplotlib inline` left out (IPython only)" in text
 
