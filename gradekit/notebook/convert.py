@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SubmissionError
-from ..sandbox.intake import read_regular
+from ..sandbox.intake import TooLarge, read_regular
 
 SUFFIX = ".ipynb"
 SKIP_TAG = "gradekit: skip"
@@ -115,15 +115,23 @@ class Module:
         return frame.sub(mapped, trace)
 
 
+MAX_BYTES = 64 << 20
+"""The largest notebook read (64 MiB, outputs included): the grader's parent parses it, so
+a bigger file is refused unread; clearing a notebook's outputs makes it small."""
+
+
 def read(path: Path) -> Any:
     """The notebook at ``path``, parsed and validated as nbformat 4, or a SubmissionError
     with one line that says what is wrong (never the file's contents)."""
     import nbformat  # not at import: only a grader's parent reads notebooks
 
     try:
-        text = read_regular(path).decode("utf-8")
+        text = read_regular(path, MAX_BYTES).decode("utf-8")
     except UnicodeDecodeError:
         raise SubmissionError(str(path), "not a notebook: the file is not UTF-8 text") from None
+    except TooLarge:
+        problem = f"too large to grade (over {MAX_BYTES >> 20} MiB): clear its outputs and save"
+        raise SubmissionError(str(path), problem) from None
     except OSError as exc:
         raise SubmissionError(str(path), f"cannot be read ({exc.strerror or exc})") from None
     try:

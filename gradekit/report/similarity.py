@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import io
 import keyword
-import os
 import statistics
 import tokenize
 from collections.abc import Iterable, Mapping
@@ -161,8 +160,7 @@ def read_source(path: Path) -> str | None:
     texts = []
     for file in files:
         try:
-            if os.lstat(file).st_size <= MAX_FILE_BYTES:
-                texts.append(read_regular(file).decode("utf-8", errors="replace"))
+            texts.append(read_regular(file, MAX_FILE_BYTES).decode("utf-8", errors="replace"))
         except OSError:
             continue
     return "\n".join(texts) if texts else None

@@ -155,3 +155,14 @@ def test_malformed_notebooks_get_one_line_each_and_the_class_finishes(tmp_path):
         assert by_name[name].score == 0
     assert by_name["good"].load_error is None
     assert by_name["good"].score == by_name["good"].max_score
+
+
+def test_a_notebook_too_large_to_read_is_refused_unread(tmp_path, monkeypatch):
+    from gradekit.notebook import convert
+
+    path = write(tmp_path / "big.ipynb", code_cells(CORRECT))
+    monkeypatch.setattr(convert, "MAX_BYTES", path.stat().st_size - 1)
+    result = grader("backprop").grade(path)
+    assert result.score == 0
+    assert "too large to grade" in result.load_error
+    assert result.load_error.endswith("clear its outputs and save")
