@@ -62,6 +62,16 @@ def _files(path: Path) -> Iterable[Path]:
             yield p
 
 
+MAX_HASHED_BYTES = 64 << 20
+"""The most bytes of one submission file read to key the cache: a larger file is graded
+(and refused by the worker's limits) without ever being read into the grader's memory."""
+
+
+def _cached_read(path: Path) -> bytes:
+    """A submission file's bytes for the cache key, to ``MAX_HASHED_BYTES`` (TooLarge past it)."""
+    return read_regular(path, MAX_HASHED_BYTES)
+
+
 def _digest(
     paths: Iterable[Path], root: Path, read: Callable[[Path], bytes] = Path.read_bytes
 ) -> str:
@@ -270,8 +280,8 @@ class ResultCache:
             return None
         root = path if is_folder(path) else path.parent
         try:
-            files = _digest(submission_files(path), root, read_regular)
-        except OSError:  # changed since it was checked: graded, not cached
+            files = _digest(submission_files(path), root, _cached_read)
+        except OSError:  # changed since it was checked, or too large: graded, not cached
             return None
         key = hashlib.sha256((self._context + self._limits + files).encode()).hexdigest()
         return self.folder / f"{key[:32]}.json"

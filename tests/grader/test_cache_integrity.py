@@ -377,6 +377,24 @@ def test_a_submission_holding_the_cache_is_not_cached(tmp_path):
     assert outside.get("pkg", package) == result
 
 
+@needs_bwrap
+def test_a_submission_too_large_to_hash_is_graded_not_cached(tmp_path, monkeypatch):
+    """The cache key reads a submission's files to a limit: a huge file is never read
+    into the grader's memory for it, and the submission is simply not cached."""
+    sub = tmp_path / "alice.py"
+    shutil.copy(EXAMPLES / "correct.py", sub)
+    result = SubmissionResult(
+        submission="alice", path=str(sub), assignment="backprop", score=1, max_score=2, checks=[]
+    )
+    cache = ResultCache(tmp_path / "cache", grader("bwrap"))
+    monkeypatch.setattr(batch, "MAX_HASHED_BYTES", sub.stat().st_size - 1)
+    cache.put(sub, result)
+    assert cache.get("alice", sub) is None
+    monkeypatch.setattr(batch, "MAX_HASHED_BYTES", sub.stat().st_size)
+    cache.put(sub, result)
+    assert cache.get("alice", sub) == result
+
+
 # ------------------------------------------------------------------ the key
 def _stored(tmp_path: Path) -> tuple[Path, SubmissionResult]:
     """A cache with one entry, stored without grading: the key is what is tested."""
