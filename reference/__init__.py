@@ -85,6 +85,7 @@ COMPONENTS = {
         "crop": transforms.RandomCrop,
         "noise": transforms.GaussianNoise,
         "cutout": transforms.Cutout,
+        "rotation_pretext": transforms.RotationPretext,
     },
     "preprocessors": {
         "zero_center": preprocessing.ZeroCenter,

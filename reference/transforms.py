@@ -1,4 +1,5 @@
-"""Batch transforms for training: mixup, CutMix, and label-preserving augmentations.
+"""Batch transforms for training: mixup, CutMix, label-preserving augmentations, and the
+rotation pretext task.
 
 Each is ``__call__(x, y, rng) -> (x, y)`` on images ``(N, C, H, W)`` and float labels
 ``(N, K)``; all randomness comes from ``rng`` and the inputs are never modified.
@@ -154,3 +155,32 @@ class Cutout:
             x1, x2 = _box(int(cols[i]), self.size, w)
             out[i, ..., y1:y2, x1:x2] = 0.0
         return out, np.array(y, dtype=np.float64)
+
+
+class RotationPretext:
+    """The rotation pretext task of self-supervised learning: rotate, and label the rotation.
+
+    Lecture: "Regularization: self-supervised learning" (rotate each image by 0, 90, 180
+    or 270 degrees and train a model to predict the rotation). Per image ``i``, ``k_i`` is
+    uniform over ``{0, 1, 2, 3}`` (one ``rng.integers(4, size=N)`` draw per call) and
+
+        x_rot[i] = np.rot90(x[i], k_i, axes=(-2, -1))   # k_i * 90 degrees counter-clockwise
+        y_rot[i] = one_hot(k_i)                          # (N, 4), float64
+
+    The input labels ``y`` are ignored: the pretext task makes its labels from the data.
+    Images must be square (``H == W``), so that every rotation keeps the batch's shape;
+    others raise ``ValueError``.
+    """
+
+    def __call__(
+        self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return every image rotated by a random multiple of 90 degrees, and its k one-hot."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[-2] != x.shape[-1]:
+            raise ValueError(f"rotation needs square images (H == W), got H x W = {x.shape[-2:]}")
+        k = rng.integers(4, size=x.shape[0])
+        out = np.empty_like(x)
+        for i in range(x.shape[0]):
+            out[i] = np.rot90(x[i], int(k[i]), axes=(-2, -1))
+        return out, np.eye(4)[k]

@@ -452,6 +452,18 @@ def test_cutout(sub: str) -> None:
     assert counts.max() <= 16 and counts.mean() > 4
 
 
+@subs
+def test_rotation_pretext(sub: str) -> None:
+    x = np.random.default_rng(14).normal(size=(800, 2, 3, 3))
+    y = np.full((800, 4), 0.25)
+    out_x, out_y = _apply(sub, "rotation_pretext", {}, x, y, 4)
+    k = out_y.argmax(axis=1)
+    assert np.array_equal(out_y, np.eye(4)[k]), "labels one-hot of k"
+    for i in range(800):
+        assert np.array_equal(out_x[i], np.rot90(x[i], k[i], axes=(-2, -1))), i
+    assert np.abs(np.bincount(k, minlength=4) / 800 - 0.25).max() < 4 * math.sqrt(3 / 16 / 800)
+
+
 # --- preprocessors -------------------------------------------------------------------------
 
 

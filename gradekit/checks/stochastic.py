@@ -46,6 +46,7 @@ ModelName = Literal[
     "crop",
     "noise",
     "cutout",
+    "rotation_pretext",
 ]
 
 

@@ -20,7 +20,8 @@ class Penalty(Protocol):
 
 @runtime_checkable
 class BatchTransform(Protocol):
-    """A random training-time change of a batch: mixup, CutMix, augmentations."""
+    """A random training-time change of a batch: mixup, CutMix, augmentations, and the
+    rotation pretext task (whose labels are the one-hot ``(N, 4)`` of the rotation)."""
 
     def __call__(
         self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator

@@ -6,7 +6,14 @@ import math
 
 import numpy as np
 
-from gradekit_reference.transforms import CutMix, GaussianNoise, HorizontalFlip, Mixup, _box
+from gradekit_reference.transforms import (
+    CutMix,
+    GaussianNoise,
+    HorizontalFlip,
+    Mixup,
+    RotationPretext,
+    _box,
+)
 
 from . import Mutant
 
@@ -100,6 +107,30 @@ class NoiseVarianceAsStd(GaussianNoise):
         return x + rng.normal(0.0, self.std**2, x.shape), np.array(y, dtype=np.float64)
 
 
+class RotationClockwise(RotationPretext):
+    """A rotation pretext task rotating clockwise while labelling counter-clockwise."""
+
+    def __call__(
+        self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rotate by -k * 90 degrees, label k (wrong: 90 and 270 swap their labels)."""
+        x = np.asarray(x, dtype=np.float64)
+        k = rng.integers(4, size=x.shape[0])
+        out = np.stack([np.rot90(x[i], -int(k[i]), axes=(-2, -1)) for i in range(len(x))])
+        return out, np.eye(4)[k]
+
+
+class RotationInputLabels(RotationPretext):
+    """A rotation pretext task that rotates the images but returns the input labels."""
+
+    def __call__(
+        self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rotate as the reference does, keep y (wrong)."""
+        out, _ = super().__call__(x, y, rng)
+        return out, np.array(y, dtype=np.float64)
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "mixup_lam_per_example",
@@ -148,5 +179,23 @@ MUTANTS: tuple[Mutant, ...] = (
         NoiseVarianceAsStd,
         "Gaussian noise N(0, std^2) drawn with scale std^2: numpy's scale is the standard "
         "deviation, so the noise is std, not its square.",
+    ),
+    Mutant(
+        "rotation_clockwise",
+        "transforms",
+        "rotation_pretext",
+        RotationClockwise,
+        "Rotation pretext labels that do not match the rotation: np.rot90(x, k) over (H, W) "
+        "turns k * 90 degrees counter-clockwise, and the label is that k; rotating clockwise "
+        "by k swaps the labels of 90 and 270 degrees.",
+    ),
+    Mutant(
+        "rotation_input_labels",
+        "transforms",
+        "rotation_pretext",
+        RotationInputLabels,
+        "Rotation pretext task keeping the input labels: self-supervised learning makes its "
+        "labels from the data, the one-hot (N, 4) of the rotation k, and ignores y.",
+        breaks_purpose=True,
     ),
 )

@@ -182,6 +182,18 @@ class FlatIndexCutout:
         return out, np.array(y, dtype=np.float64)
 
 
+class UniformRotation:
+    """Rotation pretext task drawing each k as ``floor(4 u)`` and turning by transposes."""
+
+    def __call__(self, x, y, rng):
+        ks = np.floor(4 * rng.random(len(x))).astype(int)
+        out = np.array(x, dtype=np.float64)
+        for i, k in enumerate(ks):
+            for _ in range(k):
+                out[i] = np.swapaxes(out[i][..., ::-1], -1, -2)
+        return out, np.eye(4)[ks]
+
+
 @dataclass(frozen=True)
 class Setting:
     """A component's kind, the correct implementations that draw unlike the reference, its
@@ -208,6 +220,7 @@ SETTINGS = {
     "crop": Setting("transforms", (ChoiceCrop,), {"padding": 2}),
     "noise": Setting("transforms", (BoxMullerNoise,), {"std": 0.3}),
     "cutout": Setting("transforms", (FlatIndexCutout,), {"size": 4}),
+    "rotation_pretext": Setting("transforms", (UniformRotation,)),
 }
 
 

@@ -24,6 +24,7 @@ from gradekit_reference.transforms import (
     HorizontalFlip,
     Mixup,
     RandomCrop,
+    RotationPretext,
 )
 
 REFERENCE: dict[str, Callable[..., Any]] = {
@@ -33,6 +34,7 @@ REFERENCE: dict[str, Callable[..., Any]] = {
     "crop": RandomCrop,
     "noise": GaussianNoise,
     "cutout": Cutout,
+    "rotation_pretext": RotationPretext,
 }
 SEEDS = (0, 1, 2)
 Z = 4.0
@@ -288,6 +290,40 @@ def check_cutout(factory: Callable[..., Any], size: int, seed: int) -> str | Non
     return None
 
 
+# --- the rotation pretext task -----------------------------------------------------------
+
+
+def check_rotation(factory: Callable[..., Any], side: float, seed: int) -> str | None:
+    """Each image is ``np.rot90(x[i], k, axes=(-2, -1))`` and its label the one-hot of that
+    ``k``, whatever the input labels; each k's share is 1/4 +- Z se."""
+    n, side = 2000, int(side)
+    x = np.random.default_rng(seed).normal(size=(n, 2, side, side))
+    y = _labels(n, 3, seed)
+    xc, yc = x.copy(), y.copy()
+    out_x, out_y = factory()(xc, yc, np.random.default_rng(seed))
+    if not (np.array_equal(xc, x) and np.array_equal(yc, y)):
+        return "the transform modified its input arrays"
+    if np.shape(out_x) != x.shape or np.shape(out_y) != (n, 4):
+        return f"shapes {np.shape(out_x)}, {np.shape(out_y)}; expected {x.shape}, {(n, 4)}"
+    out_x, out_y = np.asarray(out_x), np.asarray(out_y)
+    k = np.full(n, -1)
+    for r in range(4):
+        k[(out_x == np.rot90(x, r, axes=(-2, -1))).all(axis=(1, 2, 3))] = r
+    if (k < 0).any():
+        return "some images are none of the four rotations by k * 90 degrees over (H, W)"
+    if not np.array_equal(out_y, np.eye(4)[k]):
+        return "the labels are not the one-hot of each image's rotation k (counter-clockwise)"
+    share, se = np.bincount(k, minlength=4) / n, np.sqrt(3 / 16 / n)
+    if np.abs(share - 0.25).max() > Z * se:
+        return f"shares of k {share.round(4).tolist()}, expected 1/4 +- {Z * se:.4f}"
+    return None
+
+
+def test_rotation_refuses_non_square_images() -> None:
+    with pytest.raises(ValueError, match="square"):
+        RotationPretext()(np.zeros((2, 1, 3, 4)), np.eye(2), np.random.default_rng(0))
+
+
 # --- the tables ---------------------------------------------------------------------------
 
 CHECKS: dict[str, list[tuple[Callable[..., str | None], float]]] = {
@@ -298,6 +334,7 @@ CHECKS: dict[str, list[tuple[Callable[..., str | None], float]]] = {
     "crop": [(check_crop, pad) for pad in (1, 2)],
     "noise": [(check_noise, s) for s in (0.1, 0.5)],
     "cutout": [(check_cutout, s) for s in (3, 4)],
+    "rotation_pretext": [(check_rotation, side) for side in (2, 5)],
 }
 CASES = [
     (target, check, arg, seed)
@@ -325,6 +362,7 @@ def test_defaults_and_protocol(target: str) -> None:
         "crop": {"padding": 4},
         "noise": {"std": 0.1},
         "cutout": {"size": 8},
+        "rotation_pretext": {},
     }[target]
     transform = REFERENCE[target]()
     assert {k: getattr(transform, k) for k in defaults} == defaults

@@ -240,6 +240,15 @@ class Cutout:
         return out, y.copy()
 
 
+class RotationPretext:
+    """Rotate each image by k * 90 degrees (k uniform in 0..3); labels one-hot of k."""
+
+    def __call__(self, x, y, rng):
+        k = rng.integers(4, size=len(x))
+        out = np.stack([np.rot90(x[i], k[i], axes=(-2, -1)) for i in range(len(x))])
+        return out.astype(np.float64), np.eye(4)[k]
+
+
 # ------------------------------------------------------------------- preprocessing
 
 
@@ -307,6 +316,7 @@ def gradekit_register(registry):
     registry.transforms["crop"] = RandomCrop
     registry.transforms["noise"] = GaussianNoise
     registry.transforms["cutout"] = Cutout
+    registry.transforms["rotation_pretext"] = RotationPretext
     registry.preprocessors["zero_center"] = ZeroCenter
     registry.preprocessors["standardize"] = Standardize
     registry.preprocessors["pca"] = PCA

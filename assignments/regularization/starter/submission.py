@@ -237,6 +237,16 @@ class Cutout:
         raise NotImplementedError("TODO: Cutout")
 
 
+class RotationPretext:
+    """Rotate each image by k * 90 degrees counter-clockwise, k uniform over {0, 1, 2, 3}
+    (one per image); the labels become the one-hot (N, 4) of k, the input labels ignored."""
+
+    def __call__(self, x, y, rng):
+        """np.rot90 over H and W (the last two axes) by a random k per image; return the
+        rotated images and one-hot(k). Lecture: "Regularization: self-supervised learning"."""
+        raise NotImplementedError("TODO: RotationPretext")
+
+
 # ------------------------------------------------------------------- preprocessing
 # fit(x) learns statistics from the TRAINING set only and returns self; transform(x)
 # applies them, unchanged, to any data.
@@ -320,6 +330,7 @@ def gradekit_register(registry):
     registry.transforms["crop"] = RandomCrop
     registry.transforms["noise"] = GaussianNoise
     registry.transforms["cutout"] = Cutout
+    registry.transforms["rotation_pretext"] = RotationPretext
     registry.preprocessors["zero_center"] = ZeroCenter
     registry.preprocessors["standardize"] = Standardize
     registry.preprocessors["pca"] = PCA

@@ -640,6 +640,18 @@ class Cutout:
         return out, y.copy()
 
 
+class RotationPretext:
+    """k drawn with rng.choice; a quarter turn as a transpose of the W-mirror."""
+
+    def __call__(self, x, y, rng):
+        ks = rng.choice(4, size=len(x))
+        out = np.array(x, dtype=np.float64)
+        for i, k in enumerate(ks):
+            for _ in range(k):
+                out[i] = np.swapaxes(out[i][..., ::-1], -1, -2)
+        return out, np.eye(4)[ks]
+
+
 # --- preprocessors -------------------------------------------------------------------------
 
 
@@ -911,6 +923,7 @@ def gradekit_register(registry):
     registry.transforms["crop"] = RandomCrop
     registry.transforms["noise"] = GaussianNoise
     registry.transforms["cutout"] = Cutout
+    registry.transforms["rotation_pretext"] = RotationPretext
 
     registry.preprocessors["zero_center"] = ZeroCenter
     registry.preprocessors["standardize"] = Standardize

@@ -558,6 +558,19 @@ def cutout(size=8):
     return transform
 
 
+def rotation_pretext():
+    def transform(x, y, rng):
+        ks = rng.integers(0, 4, size=len(x))
+        out = np.array(x, dtype=np.float64, copy=True)
+        for k in (1, 2, 3):
+            out[ks == k] = np.rot90(x[ks == k], k, axes=(2, 3))
+        labels = np.zeros((len(x), 4))
+        labels[np.arange(len(x)), ks] = 1.0
+        return out, labels
+
+    return transform
+
+
 # --- preprocessors -------------------------------------------------------------------------
 
 
@@ -821,6 +834,7 @@ def gradekit_register(registry):
             "crop": random_crop,
             "noise": gaussian_noise,
             "cutout": cutout,
+            "rotation_pretext": rotation_pretext,
         },
         "preprocessors": {
             "zero_center": zero_center,

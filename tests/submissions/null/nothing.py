@@ -238,7 +238,10 @@ NAMES = {
     "optimizers": (Optimizer, ["adagrad", "adam", "momentum", "nesterov", "rmsprop", "sgd"]),
     "schedules": (Schedule, ["exponential", "inverse_time", "step"]),
     "penalties": (Penalty, ["l1", "l2"]),
-    "transforms": (Transform, ["crop", "cutmix", "cutout", "flip", "mixup", "noise"]),
+    "transforms": (
+        Transform,
+        ["crop", "cutmix", "cutout", "flip", "mixup", "noise", "rotation_pretext"],
+    ),
     "early_stopping": (EarlyStopping, ["early_stopping"]),
     "preprocessors": (Preprocessor, ["pca", "standardize", "whitening", "zero_center"]),
     "search": (Search, ["coarse_to_fine", "log_uniform", "random"]),

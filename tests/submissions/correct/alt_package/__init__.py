@@ -71,6 +71,7 @@ def gradekit_register(registry):
     registry.transforms["crop"] = regularize.RandomCrop
     registry.transforms["noise"] = regularize.GaussianNoise
     registry.transforms["cutout"] = regularize.Cutout
+    registry.transforms["rotation_pretext"] = regularize.RotationPretext
     registry.preprocessors["zero_center"] = prep.ZeroCenter
     registry.preprocessors["standardize"] = prep.Standardize
     registry.preprocessors["pca"] = prep.PCA

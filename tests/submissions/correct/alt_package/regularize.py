@@ -143,3 +143,15 @@ class Cutout(Stateless):
             )
             keep[i, 0][inside] = 0.0
         return x * keep, y.copy()
+
+
+class RotationPretext(Stateless):
+    """A quarter turn k times, k from uniforms: floor(4 u)."""
+
+    def __init__(self):
+        super().__init__()
+
+    def __call__(self, x, y, rng):
+        ks = np.floor(4 * rng.random(len(x))).astype(int)
+        out = np.stack([np.rot90(img, k, axes=(1, 2)) for img, k in zip(x, ks, strict=True)])
+        return out.astype(np.float64), np.eye(4)[ks]
