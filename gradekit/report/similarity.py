@@ -210,8 +210,11 @@ def class_similarity(sources: Mapping[str, Path], starter: Path | None = None) -
     template = template_hashes(starter)
     prints: dict[str, set[int]] = {}
     for name, path in sources.items():
-        source = read_source(path)
-        found = fingerprints(source, template) if source is not None else set()
+        try:
+            source = read_source(path)
+            found = fingerprints(source, template) if source is not None else set()
+        except Exception:  # text no reader foresaw: that one submission is not compared
+            found = set()
         if len(found) >= MIN_FINGERPRINTS:
             prints[name] = found
     scored = [(score(prints[a], prints[b]), a, b) for a, b in combinations(sorted(prints), 2)]

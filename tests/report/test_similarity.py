@@ -261,3 +261,24 @@ def test_a_copy_is_reported_however_widely_the_class_spreads():
     scores = [1.0, 0.96, 0.96, 0.9, 0.5, 0.4, 0.3, 0.2, 0.1]
     assert threshold(scores) == COPY
     assert threshold([0.3, 0.31, 0.29, 0.3]) == FLOOR
+
+
+def test_a_submission_no_reader_foresaw_is_left_out_and_the_class_goes_on(tmp_path, monkeypatch):
+    from gradekit.report import similarity
+
+    paths = {
+        "ann": _write(tmp_path, "ann", TEMPLATE + MINE),
+        "ben": _write(tmp_path, "ben", TEMPLATE + RENAMED),
+        "eve": _write(tmp_path, "eve", TEMPLATE + OTHER),
+    }
+    real = similarity.fingerprints
+
+    def fragile(source, template=()):
+        if OTHER.strip() in source:
+            raise RecursionError("a reader's surprise")
+        return real(source, template)
+
+    monkeypatch.setattr(similarity, "fingerprints", fragile)
+    found = class_similarity(paths)
+    assert found.not_compared == ["eve"] and found.compared == 2
+    assert [(p.first, p.second) for p in found.pairs] == [("ann", "ben")]
