@@ -217,6 +217,14 @@ class FeatureSet(dict[str, tuple[float, Feature]]):
             self.severity[name] = severe
 
 
+def first_violation(bad: np.ndarray, message: Callable[..., str]) -> Category:
+    """``Category("ok")`` when no entry of ``bad`` is set, else ``"violated"`` with
+    ``message(*index)`` of the first one set: what the student sees, at that entry."""
+    if not bad.any():
+        return Category("ok")
+    return Category("violated", message(*(int(a) for a in np.argwhere(bad)[0])))
+
+
 def ok_or(problem: str | None) -> Category:
     """``Category("ok")``, or ``"violated"`` with the problem as the student's message."""
     return Category("ok") if problem is None else Category("violated", problem)

@@ -56,6 +56,7 @@ from .features import (
     always,
     array,
     correlation_stat,
+    first_violation,
     mean_stat,
     ok_or,
     watched,
@@ -272,14 +273,13 @@ class DropConnectModel:
         def integers() -> Category:
             y = counts()
             bad = np.abs(y - np.round(y)) > 1e-9
-            if not bad.any():
-                return Category("ok")
-            t, j = (int(a) for a in np.argwhere(bad)[0])
-            return Category(
-                "violated",
-                f"forward {t + 1} {setting} at {at}: received output {j} = {y[t, j]:.6g}, "
-                "expected an integer (the count of kept weights): the mask is 0 or 1 in "
-                "training, and test time scales by p",
+            return first_violation(
+                bad,
+                lambda t, j: (
+                    f"forward {t + 1} {setting} at {at}: received output {j} = "
+                    f"{y[t, j]:.6g}, expected an integer (the count of kept weights): the mask "
+                    "is 0 or 1 in training, and test time scales by p"
+                ),
             )
 
         out.add(

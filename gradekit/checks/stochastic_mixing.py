@@ -38,7 +38,15 @@ import numpy as np
 
 from ..sandbox.plan import Plan
 from .base import Target
-from .features import Category, FeatureSet, Statistic, Unusable, mean_stat, ok_or
+from .features import (
+    Category,
+    FeatureSet,
+    Statistic,
+    Unusable,
+    first_violation,
+    mean_stat,
+    ok_or,
+)
 from .stochastic_transforms import TIGHT, Outputs, TransformModel, place, problem
 
 
@@ -58,14 +66,13 @@ class MixupModel(TransformModel):
             ys = outputs()["y"]
             nonzero = (np.abs(ys) > 1e-12).sum(axis=2)
             bad = (ys < -1e-12).any(axis=2) | (np.abs(ys.sum(axis=2) - 1) > TIGHT) | (nonzero > 2)
-            if not bad.any():
-                return Category("ok")
-            t, i = (int(a) for a in np.argwhere(bad)[0])
-            row = np.array2string(ys[t, i], precision=3)
-            return Category(
-                "violated",
-                f"{place(t, i)}: received the mixed label {row} for one-hot labels y = I, "
-                "expected the weights lam and 1 - lam of two examples (non-negative, sum 1)",
+            return first_violation(
+                bad,
+                lambda t, i: (
+                    f"{place(t, i)}: received the mixed label "
+                    f"{np.array2string(ys[t, i], precision=3)} for one-hot labels y = I, expected "
+                    "the weights lam and 1 - lam of two examples (non-negative, sum 1)"
+                ),
             )
 
         def images() -> Category:
@@ -74,14 +81,13 @@ class MixupModel(TransformModel):
             mixed = o["y"] @ x
             err = np.abs(xs - mixed).max(axis=2)
             bad = err > TIGHT * (1 + np.abs(x).max())
-            if not bad.any():
-                return Category("ok")
-            t, i = (int(a) for a in np.argwhere(bad)[0])
-            return Category(
-                "violated",
-                f"{place(t, i)}: received an image {err[t, i]:.3g} away from y_out @ x, expected "
-                "the mix its label describes: mix the labels with the same lam and perm as the "
-                "images",
+            return first_violation(
+                bad,
+                lambda t, i: (
+                    f"{place(t, i)}: received an image {err[t, i]:.3g} away from "
+                    "y_out @ x, expected the mix its label describes: mix the labels with the same "
+                    "lam and perm as the images"
+                ),
             )
 
         @cache
@@ -181,13 +187,12 @@ class CutMixModel(TransformModel):
                 axis=(2, 3)
             )
             bad = (count > 0) & ((count != height * width) | ~one_image)
-            if not bad.any():
-                return Category("ok")
-            t, i = (int(a) for a in np.argwhere(bad)[0])
-            return Category(
-                "violated",
-                f"{place(t, i)}: received pasted pixels that are not one rectangle from one "
-                "image, expected one box",
+            return first_violation(
+                bad,
+                lambda t, i: (
+                    f"{place(t, i)}: received pasted pixels that are not one rectangle "
+                    "from one image, expected one box"
+                ),
             )
 
         def label_weights() -> Category:
