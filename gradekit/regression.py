@@ -15,6 +15,9 @@ import numpy as np
 
 Params = dict[str, np.ndarray]
 
+PARAMS = ("W1", "b1", "W2", "b2")
+"""The network's parameters, in the order its dicts hold them."""
+
 
 @cache
 def dataset(n_train: int = 96, n_val: int = 48, seed: int = 0) -> dict[str, np.ndarray]:
@@ -59,21 +62,23 @@ Rule = tuple[Callable[[np.ndarray], dict], Callable[[np.ndarray, np.ndarray, dic
 """An update rule as a pure ``(init, update)`` pair of functions, as optax writes them."""
 
 
-def sgd(lr: float = 0.1) -> Rule:
-    """``w - lr g``, with no state."""
+def sgd(lr: float = 0.1, weight_decay: float = 0.0) -> Rule:
+    """``w - lr (g + weight_decay w)``, with no state."""
 
     def update(param: np.ndarray, grad: np.ndarray, state: dict) -> tuple[np.ndarray, dict]:
-        return np.asarray(param, dtype=np.float64) - lr * np.asarray(grad), state
+        param = np.asarray(param, dtype=np.float64)
+        return param - lr * (np.asarray(grad) + weight_decay * param), state
 
     return (lambda param: {}), update
 
 
-def momentum(lr: float = 0.05, mu: float = 0.9) -> Rule:
-    """``v = mu v - lr g; w + v``, from a zero velocity."""
+def momentum(lr: float = 0.05, mu: float = 0.9, weight_decay: float = 0.0) -> Rule:
+    """``v = mu v - lr (g + weight_decay w); w + v``, from a zero velocity."""
 
     def update(param: np.ndarray, grad: np.ndarray, state: dict) -> tuple[np.ndarray, dict]:
-        v = mu * state["v"] - lr * np.asarray(grad)
-        return np.asarray(param, dtype=np.float64) + v, {"v": v}
+        param = np.asarray(param, dtype=np.float64)
+        v = mu * state["v"] - lr * (np.asarray(grad) + weight_decay * param)
+        return param + v, {"v": v}
 
     return (lambda param: {"v": np.zeros(np.shape(param))}), update
 
@@ -93,21 +98,27 @@ class ModelOptimizer:
     def __init__(self, model: LoggedModel, rule: str, kwargs: dict[str, float]) -> None:
         self._model = model
         self._init, self._update = RULES[rule](**kwargs)
+        self.calls = {"init": dict.fromkeys(PARAMS, 0), "update": dict.fromkeys(PARAMS, 0)}
+        """How often ``init`` and ``update`` met each parameter (a frozen one: never)."""
 
-    def _check(self, param: Any) -> None:
-        params = self._model.params.values() if isinstance(self._model.params, dict) else ()
+    def _check(self, param: Any, call: str) -> None:
+        params = self._model.params if isinstance(self._model.params, dict) else {}
         value = np.asarray(param)
-        if not any(np.shape(p) == value.shape and np.array_equal(p, value) for p in params):
-            raise ValueError("gradekit's trainer optimizer updates only the model's parameters")
+        for name, p in params.items():
+            if np.shape(p) == value.shape and np.array_equal(p, value):
+                if name in self.calls[call]:
+                    self.calls[call][name] += 1
+                return
+        raise ValueError("gradekit's trainer optimizer updates only the model's parameters")
 
     def init(self, param: np.ndarray) -> dict:
         """The rule's first state for one of the model's parameters."""
-        self._check(param)
+        self._check(param, "init")
         return self._init(param)
 
     def update(self, param: np.ndarray, grad: np.ndarray, state: dict) -> tuple[np.ndarray, dict]:
         """One step of the rule on one of the model's parameters."""
-        self._check(param)
+        self._check(param, "update")
         return self._update(param, grad, state)
 
 

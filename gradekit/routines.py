@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import regression
-from .components.training import CURVE_LABELS, RECIPE_LABELS
+from .components.training import CURVE_LABELS, RECIPE_LABELS, TRANSFER_LABELS
 from .problems import PROBLEMS
 
 
@@ -202,6 +202,22 @@ def repeat_transform(
     return {"x": np.stack(xs), "y": np.stack(ys), "mutated": changed}
 
 
+REFUSAL_CODES = ("accepted", "ValueError", "another exception")
+"""What ``transform_refusal`` saw, by the code it returns."""
+
+
+def transform_refusal(transform: Any, x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
+    """Call a batch transform on inputs the contract says it refuses; ``code`` indexes
+    ``REFUSAL_CODES``: it returned, raised ``ValueError``, or raised something else."""
+    try:
+        transform(x.copy(), y.copy(), np.random.default_rng(seed))
+    except ValueError:
+        return {"code": 1}
+    except Exception:
+        return {"code": 2}
+    return {"code": 0}
+
+
 def early_stopping_run(
     stopper: Any, losses: np.ndarray, trajectory: dict[str, np.ndarray], inplace: bool
 ) -> dict[str, Any]:
@@ -313,6 +329,16 @@ def diagnose_bank(
     return {"curves": np.array(curves, dtype=np.int64), "recipe": np.array(cells, dtype=np.int64)}
 
 
+def advise_table(diagnoser: Any, sizes: np.ndarray, similarities: np.ndarray) -> dict:
+    """Ask ``advise(data_size, similarity)`` for every pair; answers come back as indices
+    of ``TRANSFER_LABELS`` (-1: not a label)."""
+    cells = [
+        _label(diagnoser.advise(int(n), float(s)), TRANSFER_LABELS)
+        for n, s in zip(sizes, similarities, strict=True)
+    ]
+    return {"cells": np.array(cells, dtype=np.int64)}
+
+
 def train_run(
     trainer: Any,
     optimizer: str,
@@ -326,6 +352,8 @@ def train_run(
 
     Steps are forward passes followed by a backward; each validation forward ends an
     epoch and snapshots the parameters. ``script`` is a constructed validation curve.
+    ``calls`` counts, per parameter (``regression.PARAMS``), the optimizer's ``init`` and
+    ``update`` calls on it.
     """
     data = {k: v.copy() for k, v in regression.dataset().items()}
     model = regression.LoggedModel(regression.initial_params(seed=int(seed)), data, script)
@@ -352,6 +380,10 @@ def train_run(
         "snapshots": stack(vals) if vals else None,
         "final": dict(model.params) if isinstance(model.params, dict) else model.params,
         "history": history,
+        "calls": np.array(
+            [[opt.calls[c][k] for k in regression.PARAMS] for c in ("init", "update")],
+            dtype=np.int64,
+        ),
     }
 
 
@@ -364,10 +396,12 @@ ROUTINES: dict[str, Callable[..., Any]] = {
         symmetry_training,
         repeat_forward,
         repeat_transform,
+        transform_refusal,
         early_stopping_run,
         search_draws,
         refine_run,
         diagnose_bank,
+        advise_table,
         train_run,
     )
 }

@@ -1,5 +1,5 @@
-"""Reading learning curves and errors: the lecture's "debugging learning curves" and the
-ML recipe.
+"""Reading learning curves and errors: the lecture's "debugging learning curves", the ML
+recipe, and the transfer-learning table of how much of a network to retrain.
 
 Curves are losses per epoch (lower is better). The rules below read smoothed curves in
 fractions of the total drop of the training loss, so they do not depend on its scale.
@@ -41,6 +41,11 @@ class CurveDiagnoser:
 
     Recipe: bias is ``train_err - base_err``, variance ``test_err - train_err``; each
     counts as high above ``tol``.
+
+    Transfer advice (``advise``): the lecture's table of what to retrain, by how much
+    labelled data there is (very little: fewer than ``LITTLE_DATA`` examples) and how
+    similar the new task's data is to the pre-training data (similar: a similarity of
+    ``SIMILAR`` or more, on a scale from 0, unrelated, to 1, the same data).
     """
 
     def diagnose(self, train_curve: np.ndarray, val_curve: np.ndarray) -> str:
@@ -72,6 +77,33 @@ class CurveDiagnoser:
     ) -> str:
         """One of the four columns of the ML recipe, from final train and test errors."""
         return recipe_cell(train_err - base_err > tol, test_err - train_err > tol)
+
+    def advise(self, data_size: int, similarity: float) -> str:
+        """The cell of the lecture's transfer-learning table for ``data_size`` labelled
+        examples of data ``similarity``-similar to the pre-training data."""
+        return transfer_cell(data_size < LITTLE_DATA, similarity >= SIMILAR)
+
+
+LITTLE_DATA = 1000
+"""Fewer labelled examples than this is "very little data"; this many or more, "a lot"."""
+
+SIMILAR = 0.5
+"""A similarity (0 to 1) of this or more is a "similar dataset"; below it, "different"."""
+
+
+def transfer_cell(little: bool, similar: bool) -> str:
+    """The lecture's transfer-learning table (Transfer Learning, what to retrain), by rows
+    of data and columns of similarity:
+
+    - very little data, similar: ``linear_on_top``, a linear classifier on the top layer;
+    - very little data, different: ``linear_from_stages``, "you're in trouble": try
+      linear classifiers on the features of different stages;
+    - quite a lot, similar: ``finetune_few``, fine-tune a few layers;
+    - quite a lot, different: ``finetune_many``, fine-tune a larger number of layers.
+    """
+    if little:
+        return "linear_on_top" if similar else "linear_from_stages"
+    return "finetune_few" if similar else "finetune_many"
 
 
 def recipe_cell(high_bias: bool, high_variance: bool) -> str:

@@ -1,4 +1,5 @@
-"""The mini-batch SGD loop: shuffle, forward, backward, update, validate, stop early.
+"""The mini-batch SGD loop: shuffle, forward, backward, update, validate, stop early, and
+train only some parameters (transfer learning's frozen layers).
 
 The trainer drives a model (``params``, ``grads``, ``forward``, ``backward``) and an
 optimizer (pure ``init``/``update``) it is given; it owns the loop and the loss, the
@@ -8,6 +9,7 @@ course's squared error averaged over the batch.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -29,12 +31,40 @@ class MiniBatchTrainer:
     ``patience``, an epoch improves when its validation loss is below the best so far;
     after ``patience`` epochs without one the loop stops, and in any case the best
     epoch's parameters (copies) are restored at the end.
+
+    With ``trainable`` (names of parameters), only those train: the others are frozen,
+    as transfer learning freezes the lower layers (lecture: "Transfer Learning"). A frozen
+    parameter gets no optimizer state (``optimizer.init`` is never called on it) and no
+    update, so it stays bit-for-bit what it was, whatever momentum or weight decay the
+    optimizer applies. ``None`` trains every parameter.
     """
 
-    def __init__(self, epochs: int = 20, batch_size: int = 16, patience: int | None = None):
+    def __init__(
+        self,
+        epochs: int = 20,
+        batch_size: int = 16,
+        patience: int | None = None,
+        trainable: Iterable[str] | None = None,
+    ):
         self.epochs = epochs
         self.batch_size = batch_size
         self.patience = patience
+        self.trainable = None if trainable is None else tuple(trainable)
+
+    def trained(self, params: dict[str, np.ndarray]) -> list[str]:
+        """The names of the parameters to train, in the model's order."""
+        if self.trainable is None:
+            return list(params)
+        return [k for k in params if k in self.trainable]
+
+    def init_state(self, model: Any, optimizer: Any) -> dict[str, Any]:
+        """The optimizer's state of every trained parameter, and of no other."""
+        return {k: optimizer.init(model.params[k]) for k in self.trained(model.params)}
+
+    def step(self, model: Any, optimizer: Any, state: dict[str, Any]) -> None:
+        """One update of every parameter that has a state, with the last backward's grads."""
+        for k in state:
+            model.params[k], state[k] = optimizer.update(model.params[k], model.grads[k], state[k])
 
     def order(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """The order of the training examples for one epoch: a fresh permutation."""
@@ -59,7 +89,7 @@ class MiniBatchTrainer:
     ) -> dict[str, list[float]]:
         """Train ``model`` in place; return ``{"train_loss": [...], "val_loss": [...]}``."""
         x, t = data["x"], data["t"]
-        state = {k: optimizer.init(v) for k, v in model.params.items()}
+        state = self.init_state(model, optimizer)
         history: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
         best_loss, best, wait = math.inf, None, 0
         for _ in range(self.epochs):
@@ -68,10 +98,7 @@ class MiniBatchTrainer:
                 idx = order[start : start + self.batch_size]
                 loss, dy = self.loss(model.forward(x[idx]), t[idx])
                 model.backward(dy)
-                for k in model.params:
-                    model.params[k], state[k] = optimizer.update(
-                        model.params[k], model.grads[k], state[k]
-                    )
+                self.step(model, optimizer, state)
                 losses.append(loss)
             val_loss = self.loss(model.forward(data["x_val"]), data["t_val"])[0]
             history["train_loss"].append(self.epoch_loss(losses))

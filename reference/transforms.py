@@ -157,6 +157,15 @@ class Cutout:
         return out, np.array(y, dtype=np.float64)
 
 
+def square_images(x: np.ndarray) -> np.ndarray:
+    """``x`` as float64 images ``(N, C, H, W)``; ``ValueError`` unless ``H == W``: a quarter
+    turn of a non-square image would not keep the batch's shape."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[-2] != x.shape[-1]:
+        raise ValueError(f"rotation needs square images (H == W), got H x W = {x.shape[-2:]}")
+    return x
+
+
 class RotationPretext:
     """The rotation pretext task of self-supervised learning: rotate, and label the rotation.
 
@@ -176,9 +185,7 @@ class RotationPretext:
         self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return every image rotated by a random multiple of 90 degrees, and its k one-hot."""
-        x = np.asarray(x, dtype=np.float64)
-        if x.shape[-2] != x.shape[-1]:
-            raise ValueError(f"rotation needs square images (H == W), got H x W = {x.shape[-2:]}")
+        x = square_images(x)
         k = rng.integers(4, size=x.shape[0])
         out = np.empty_like(x)
         for i in range(x.shape[0]):

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from gradekit import load_catalog
+from gradekit.components.training import TRANSFER_LABELS
 from gradekit_reference import COMPONENTS
 
 HERE = Path(__file__).parent / "submissions" / "correct"
@@ -551,13 +552,14 @@ def test_coarse_to_fine_refines_like_the_reference(sub: str) -> None:
         assert np.all(np.abs(np.median(logs, axis=0) - best) < 0.6)
 
 
-def _train(trainer: Any, script: Any = None, optimizer: str = "sgd"):
+def _train(trainer: Any, script: Any = None, optimizer: str = "sgd", **rule: float):
     from gradekit import regression
 
     data = {k: v.copy() for k, v in regression.dataset().items()}
     model = regression.LoggedModel(regression.initial_params(seed=3), data, script)
-    opt = regression.ModelOptimizer(model, optimizer, {"lr": 0.05})
+    opt = regression.ModelOptimizer(model, optimizer, {"lr": 0.05, **rule})
     history = trainer.fit(model, opt, data, np.random.default_rng(4))
+    model.calls = opt.calls
     return model, history
 
 
@@ -587,6 +589,46 @@ def test_trainer_stops_and_restores_like_reference(sub: str, patience: int) -> N
     best = vals[int(np.argmin(script[: len(vals)]))]["params"]
     for k in best:
         assert np.array_equal(got.params[k], best[k]), k
+
+
+@subs
+@pytest.mark.parametrize("trainable", [("W2", "b2"), ("W1", "W2")])
+def test_frozen_parameters_stay_and_the_others_train_like_reference(
+    sub: str, trainable: tuple[str, ...]
+) -> None:
+    """With one batch per epoch, under momentum and weight decay: frozen parameters never
+    move nor meet the optimizer, and the trained ones end where the reference's do."""
+    kw = {"epochs": 5, "batch_size": 96, "trainable": list(trainable)}
+    got, _ = _train(alt(sub, "trainers", "minibatch", **kw), None, "momentum", weight_decay=0.1)
+    want, _ = _train(ref("trainers", "minibatch", **kw), None, "momentum", weight_decay=0.1)
+    start = got.log[0]["params"]
+    for k in want.params:
+        if k in trainable:
+            close(got.params[k], want.params[k], k)
+            assert not np.array_equal(got.params[k], start[k]), k
+        else:
+            assert all(np.array_equal(e["params"][k], start[k]) for e in got.log), k
+            assert got.calls["init"][k] == got.calls["update"][k] == 0, k
+
+
+ADVICE = [
+    (10, 0.9, "linear_on_top"),
+    (999, 0.5, "linear_on_top"),
+    (999, 0.4999, "linear_from_stages"),
+    (1000, 0.5, "finetune_few"),
+    (1000, 0.4999, "finetune_many"),
+    (10**6, 0.0, "finetune_many"),
+]
+
+
+@subs
+@pytest.mark.parametrize(("size", "similarity", "cell"), ADVICE)
+def test_advice_names_the_reference_cell(sub: str, size: int, similarity: float, cell: str) -> None:
+    from gradekit.routines import advise_table
+
+    for diagnoser in (alt(sub, "diagnosers", "curves"), ref("diagnosers", "curves")):
+        got = advise_table(diagnoser, np.array([size]), np.array([similarity]))["cells"]
+        assert got.tolist() == [TRANSFER_LABELS.index(cell)]
 
 
 @subs

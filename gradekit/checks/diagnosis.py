@@ -219,7 +219,7 @@ GUESSING = 1e-3
 """A diagnoser earns nothing unless guessing would do as well with at most this chance."""
 
 
-def _tail(n: int, p: float) -> np.ndarray:
+def binomial_pmf(n: int, p: float) -> np.ndarray:
     """The probabilities of 0..n successes in ``n`` trials of chance ``p``."""
     k = np.arange(n + 1)
     return np.array([math.comb(n, int(i)) for i in k]) * p**k * (1 - p) ** (n - k)
@@ -232,7 +232,9 @@ def _above_chance(cases: list[Case], want: Any, curves: int, cells: int) -> Case
     rates = [
         max(np.bincount(np.asarray(w, dtype=np.int64)).max() / max(len(w), 1), 1e-9) for w in want
     ]
-    chance = np.convolve(_tail(curves, min(rates[0], 1.0)), _tail(cells, min(rates[1], 1.0)))
+    chance = np.convolve(
+        binomial_pmf(curves, min(rates[0], 1.0)), binomial_pmf(cells, min(rates[1], 1.0))
+    )
     p_value = float(chance[right:].sum())
     name = "better than guessing"
     if p_value <= GUESSING:

@@ -13,8 +13,8 @@ The reference (or a mutant) runs the plan with other seeds than the student
 (``independent_seeds``): its draws are independent of the student's whatever the student
 does with the seed it is given, so a correct component fails a statistical case with
 probability ``false_alarm_rate(z)``, 5.7e-7 at ``z = 5`` (the tables in
-``stochastic_layers``, ``stochastic_mixing`` and ``stochastic_augmentations`` state it case
-by case).
+``stochastic_layers``, ``stochastic_mixing``, ``stochastic_augmentations`` and
+``stochastic_rotation`` state it case by case).
 """
 
 from __future__ import annotations
@@ -31,8 +31,15 @@ from .stochastic_augmentations import AUGMENTATION_MODELS
 from .stochastic_batchnorm import BatchNormModel
 from .stochastic_layers import LAYER_MODELS
 from .stochastic_mixing import MIXING_MODELS
+from .stochastic_rotation import RotationModel
 
-MODELS = {**LAYER_MODELS, "batchnorm": BatchNormModel(), **MIXING_MODELS, **AUGMENTATION_MODELS}
+MODELS = {
+    **LAYER_MODELS,
+    "batchnorm": BatchNormModel(),
+    **MIXING_MODELS,
+    **AUGMENTATION_MODELS,
+    "rotation_pretext": RotationModel(),
+}
 """Every statistical model by name; a component is checked by the model of its name."""
 
 ModelName = Literal[

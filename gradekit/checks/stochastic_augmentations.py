@@ -1,11 +1,9 @@
-"""Statistical models of the label-preserving augmentations (flip, crop, noise and
-cutout) and of the rotation pretext task.
+"""Statistical models of the label-preserving augmentations: flip, crop, noise and cutout
+(the rotation pretext task, which makes its own labels, is in ``stochastic_rotation``).
 
 Each output image is classified against the input: kept or mirrored (flip), shifted with
-zeros coming in (crop), the input with one zeroed square (cutout), one of its four
-rotations by ``k * 90`` degrees (rotation_pretext); for noise, the difference
-``x_out - x`` is the noise itself. Labels must come back unchanged, except for the
-rotation pretext task, whose labels are the one-hot of each image's ``k``.
+zeros coming in (crop), the input with one zeroed square (cutout); for noise, the
+difference ``x_out - x`` is the noise itself. Labels must come back unchanged.
 
 False alarms of the statistical cases, for a correct transform (the reference draws with
 other seeds, so the two estimates are independent; ``features``, ``estimates``):
@@ -21,7 +19,6 @@ other seeds, so the two estimates are independent; ``features``, ``estimates``):
 | fresh noise each call | correlation of two calls' noise, per pair (15360) | 5.7e-7 |
 | zeroed area | mean zeroed share, per image and call (50 x 32) | 5.7e-7 |
 | squares clipped at the border | share of clipped squares, per image and call (50 x 32) | 5.7e-7 |
-| share of rotation k, each k | share turned by k, per image and call (100 x 32) | 5.7e-7 |
 
 Both sides' estimates have one distribution, so their difference is symmetric (the skew
 of a Bernoulli share or of squared noise cancels); the excess kurtosis left (at most
@@ -287,111 +284,9 @@ class CutoutModel(TransformModel):
         self.labels_unchanged(out, outputs, plan.meta["y"], at)
 
 
-# ---------------------------------------------------------------------- rotation pretext
-class RotationModel(TransformModel):
-    """The rotation pretext task: each image is ``np.rot90(x[i], k, axes=(-2, -1))`` for a
-    ``k`` uniform over {0, 1, 2, 3}, and its label the one-hot ``(4,)`` of that ``k``; the
-    input labels (soft, never one-hot) must not come back."""
-
-    n = 32
-
-    def inputs(self, target: Target, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        return rng.standard_normal((self.n, 2, 4, 4)), _soft_labels(rng, self.n, 4)
-
-    def judged(self, out: FeatureSet, outputs: Outputs, at: str, kwargs: dict, plan: Plan) -> None:
-        x, y = plan.meta["x"], plan.meta["y"]
-
-        @cache
-        def kinds() -> np.ndarray:
-            """Per call and image: k when rotated by k * 90 degrees counter-clockwise, 4 when
-            transposed (or anti-transposed), 5 anything else."""
-            xs = outputs()["x"]
-            kind = np.full(xs.shape[:2], 5)
-            refs = [
-                (4, np.swapaxes(x, -1, -2)),
-                (4, np.swapaxes(x, -1, -2)[..., ::-1, ::-1]),
-                *((k, np.rot90(x, k, axes=(-2, -1))) for k in range(4)),
-            ]
-            for code, ref in refs:
-                same = np.abs(xs - ref[None]).reshape(*xs.shape[:2], -1).max(axis=2) <= TIGHT
-                kind[same] = code
-            return kind
-
-        def rotations() -> Category:
-            kind = kinds()
-            if (kind <= 3).all():
-                return Category("ok")
-            t, i = (int(a) for a in np.argwhere(kind > 3)[0])
-            if (kind[kind > 3] == 4).all():
-                return Category(
-                    "transposed",
-                    f"{place(t, i)}: received an image transposed (H and W swapped), expected "
-                    "it rotated by k * 90 degrees: np.rot90(x[i], k, axes=(-2, -1))",
-                )
-            return Category(
-                "other",
-                f"{place(t, i)}: received an image that is none of the four rotations of the "
-                "input by k * 90 degrees (over H and W, the last two axes)",
-            )
-
-        def labels() -> Category:
-            kind, ys = kinds(), outputs()["y"]
-            rotated = kind <= 3
-            if not rotated.any():
-                raise Unusable("no image is a rotation of the input: its label cannot be judged")
-            want = np.eye(4)[np.where(rotated, kind, 0)]
-            wrong = rotated & (np.abs(ys - want) > TIGHT).any(axis=2)
-            if not wrong.any():
-                return Category("ok")
-            t, i = (int(a) for a in np.argwhere(wrong)[0])
-            k = int(kind[t, i])
-            if np.allclose(ys, y[None], rtol=TIGHT, atol=TIGHT):
-                return Category(
-                    "input labels",
-                    f"{place(t, i)}: received the input labels, expected the one-hot of the "
-                    f"rotation ({np.eye(4)[k].tolist()} for k = {k}): the pretext task ignores y",
-                )
-            onehot = (np.isclose(ys, 0) | np.isclose(ys, 1)).all(axis=2) & np.isclose(
-                ys.sum(axis=2), 1
-            )
-            if onehot[rotated].all():
-                return Category(
-                    "mismatched",
-                    f"{place(t, i)}: received the label k = {int(ys[t, i].argmax())} for an image "
-                    f"rotated by k = {k} (k * 90 degrees counter-clockwise, as np.rot90 turns), "
-                    "expected the one-hot of its own k",
-                )
-            return Category(
-                "other",
-                f"{place(t, i)}: received the label {np.round(ys[t, i], 4).tolist()}, expected "
-                f"the one-hot of the rotation, {np.eye(4)[k].tolist()} for k = {k}",
-            )
-
-        out.add(f"images rotated by k * 90 degrees{at}", rotations)
-        out.add(
-            f"labels one-hot of the rotation{at}",
-            labels,
-            2.0,
-            severe=lambda got: isinstance(got, Category) and got.value == "input labels",
-        )
-        for k in range(4):
-            out.add(
-                f"share of rotation k={k}{at}",
-                lambda k=k: mean_stat(
-                    kinds() == k, f"fraction of images rotated by {90 * k} degrees (1/4)"
-                ),
-                0.25,
-            )
-
-    def run(self, outcome: Any, key: str, x: np.ndarray, y: np.ndarray, times: int) -> dict:
-        """The outputs, with labels of shape ``(N, 4)`` whatever the input labels'."""
-        return super().run(outcome, key, x, np.zeros((len(x), 4)), times)
-
-
 AUGMENTATION_MODELS: dict[str, Any] = {
     "flip": FlipModel(),
     "crop": CropModel(),
     "noise": NoiseModel(),
     "cutout": CutoutModel(),
-    "rotation_pretext": RotationModel(),
 }

@@ -18,12 +18,16 @@ the same feature of the reference's run:
   losses, each recomputed by the grader at the parameters the batch met;
 - **loss curve** (on the real problem): the recomputed validation curve stays within
   ``band`` decades of the reference's, and the final loss reaches it;
+- **freezing** (with ``trainable``): every other parameter is bit-for-bit its initial
+  value at every logged step, and the optimizer's ``init`` and ``update`` never meet it;
+  the replay updates the trained ones only, so they follow the optimizer exactly;
 - **early stopping** (with ``patience``, on a constructed validation curve such as a
   valley or a plateau): the number of epochs run, and that the parameters left in the
   model are the best epoch's, not the last one's.
 
-A first update that leaves the parameters unchanged, and a validation loss that ends no
-lower than after the first epoch, fail the trainer's purpose (severe cases, see ``credit``).
+A first update that leaves the parameters unchanged, a validation loss that ends no lower
+than after the first epoch, and parameters to fine-tune that never move fail the
+trainer's purpose (severe cases, see ``credit``).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from ..results import Figure, Panel, Series
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Run, Target
 from .early_stopping import make_curve
-from .training_run import RUN, TrainingOptions, TrainingRun, analyse
+from .training_run import RUN, TrainingOptions, TrainingRun, analyse, rule_kwargs
 
 
 class Training(CheckKind):
@@ -51,9 +55,7 @@ class Training(CheckKind):
     def plan(self, target: Target, options: TrainingOptions) -> Plan:
         plan = Plan()
         plan.make("trainer", target.kind, target.name, **target.kwargs)
-        kwargs = {"lr": options.lr}
-        if options.optimizer == "momentum":
-            kwargs["mu"] = options.mu
+        kwargs = rule_kwargs(options)
         script = None
         if options.curve is not None:
             patience = int(target.kwargs.get("patience") or 1)
@@ -97,6 +99,8 @@ class Training(CheckKind):
             _same("validation", got.reported, expected.reported),
             _same("training loss", got.reported_train, expected.reported_train),
         ]
+        if target.kwargs.get("trainable") is not None:
+            cases += self._freezing(got, expected)
         if target.kwargs.get("patience") is not None:
             ok = got.epochs == expected.epochs
             cases.append(
@@ -151,6 +155,26 @@ class Training(CheckKind):
         ]
         what = f"on a constructed {options.curve} curve" if options.curve else "on the regression"
         return Figure(title=f"{target.name}: learning curves {what}", panels=panels)
+
+    @staticmethod
+    def _freezing(got: TrainingRun, want: TrainingRun) -> list[Case]:
+        """Frozen parameters never move and never meet the optimizer; the trained ones do
+        move (they follow the optimizer exactly: the replay checks it)."""
+        cases = [_same("frozen parameters", got.frozen, want.frozen)]
+        cases.append(_same("no optimizer state for frozen parameters", got.stateful, want.stateful))
+        ok = got.trained_moved == want.trained_moved
+        cases.append(
+            Case(
+                "trained parameters move",
+                ok,
+                ""
+                if ok
+                else "trained parameters move: the parameters listed in trainable end where "
+                "they started: nothing is fine-tuned",
+                severe=not got.trained_moved and want.trained_moved,
+            )
+        )
+        return cases
 
     @staticmethod
     def _updates(got: TrainingRun, want: TrainingRun) -> Case:

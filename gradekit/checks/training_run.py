@@ -15,7 +15,7 @@ from .base import Options, Target
 from .compare import describe, failed_call
 
 RUN = "run"
-NAMES = ("W1", "b1", "W2", "b2")
+NAMES = regression.PARAMS
 
 
 class TrainingOptions(Options):
@@ -24,6 +24,9 @@ class TrainingOptions(Options):
     lr: float = Field(default=0.1, gt=0)
     mu: float = Field(default=0.9, ge=0, lt=1)
     """Momentum's mu (ignored by sgd)."""
+    weight_decay: float = Field(default=0.0, ge=0)
+    """The optimizer's weight decay, added to the gradient as ``weight_decay * w``: a
+    frozen parameter that goes through ``update`` even with a zero gradient then moves."""
     curve: Literal["valley", "plateau", "noisy"] | None = None
     """A constructed validation curve (needs ``patience``); None trains on the real problem."""
     band: float = Field(default=0.3, gt=0)
@@ -55,6 +58,12 @@ class TrainingRun:
     """The training loss of every epoch's parameters on the whole training set."""
     kept: str = ""
     best: int = -1
+    frozen: str = ""
+    """Why a frozen parameter is not bit-for-bit its initial value ("" when every one is)."""
+    stateful: str = ""
+    """Why the optimizer met a frozen parameter ("" when it never did)."""
+    trained_moved: bool = True
+    """Whether the parameters to train ended anywhere but where they started."""
 
 
 def _sizes(n: int, batch: int) -> list[int]:
@@ -69,11 +78,24 @@ def _params_at(stack: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
     return {k: stack[k][i] for k in NAMES}
 
 
-def _rule(options: TrainingOptions) -> regression.Rule:
+def rule_kwargs(options: TrainingOptions) -> dict[str, float]:
+    """The keyword arguments of the check's update rule (``regression.RULES``)."""
     kwargs = {"lr": options.lr}
     if options.optimizer == "momentum":
         kwargs["mu"] = options.mu
-    return regression.RULES[options.optimizer](**kwargs)
+    if options.weight_decay:
+        kwargs["weight_decay"] = options.weight_decay
+    return kwargs
+
+
+def _rule(options: TrainingOptions) -> regression.Rule:
+    return regression.RULES[options.optimizer](**rule_kwargs(options))
+
+
+def trained_names(target: Target) -> tuple[str, ...]:
+    """The parameters the trainer is asked to train: its ``trainable`` kwarg, or all."""
+    names = target.kwargs.get("trainable")
+    return NAMES if names is None else tuple(k for k in NAMES if k in names)
 
 
 def _valid_stack(value: Any, start: dict[str, np.ndarray]) -> bool:
@@ -148,20 +170,30 @@ def analyse(
         and (len(seen) == 1 or any(not np.array_equal(o, seen[0]) for o in seen[1:]))
     )
     init, update = _rule(options)
+    trained = trained_names(target)
     p0 = _params_at(first, 0)
     if not all(np.array_equal(p0[k], start[k]) for k in NAMES):
         return "training did not start from the model's initial parameters"
     if len(first["W1"]) > 1 and len(sizes):
         batch_rows = rows[: sizes[0]]
         g = regression.grads(p0, data["x"][batch_rows], data["t"][batch_rows])
-        want = _flat({k: update(p0[k], g[k], init(p0[k]))[0] - p0[k] for k in NAMES})
+        want = _flat(
+            {
+                k: update(p0[k], g[k], init(p0[k]))[0] - p0[k] if k in trained else 0 * p0[k]
+                for k in NAMES
+            }
+        )
         got = _flat(_params_at(first, 1)) - _flat(p0)
         denom = float(want @ want)
         run.scale = float(got @ want) / denom if denom > 0 else float("nan")
         run.residual = float(np.linalg.norm(got - run.scale * want) / np.sqrt(denom))
     run.replay, batch_means = _replay(
-        rows, offsets, step_epoch, snaps, start, data, (init, update), run.epochs
+        rows, offsets, step_epoch, snaps, start, data, (init, update), run.epochs, trained
     )
+    final = value.get("final")
+    run.frozen = _frozen(first, snaps, final, start, trained)
+    run.stateful = _stateful(value.get("calls"), trained)
+    run.trained_moved = any(not np.array_equal(snaps[k][-1], start[k]) for k in trained)
     script = meta.get("script")
     if script is not None:
         run.val = np.array([script[min(e, len(script) - 1)] for e in range(run.epochs)])
@@ -184,7 +216,6 @@ def analyse(
     if not run.reported:
         run.reported_train = _reported_train(value["history"]["train_loss"], batch_means)
     run.best = int(np.argmin(run.val))
-    final = value.get("final")
     if not (isinstance(final, dict) and set(final) == set(NAMES)):
         run.kept = "unreadable"
     else:
@@ -202,13 +233,16 @@ def analyse(
     return run
 
 
-def _replay(rows, offsets, step_epoch, snaps, start, data, rule, epochs) -> tuple[str, list[float]]:
-    """Rerun every logged step with trusted code; say where it departs from the log. Also
-    the mean batch loss of every epoch the replay reproduced, each batch's loss taken at
-    the parameters it met (before its update), as ``train_loss`` reports it."""
+def _replay(
+    rows, offsets, step_epoch, snaps, start, data, rule, epochs, trained
+) -> tuple[str, list[float]]:
+    """Rerun every logged step with trusted code, updating the ``trained`` parameters only;
+    say where it departs from the log. Also the mean batch loss of every epoch the replay
+    reproduced, each batch's loss taken at the parameters it met (before its update), as
+    ``train_loss`` reports it."""
     init, update = rule
     p = {k: v.copy() for k, v in start.items()}
-    state = {k: init(v) for k, v in p.items()}
+    state = {k: init(p[k]) for k in trained}
     means: list[float] = []
     with np.errstate(all="ignore"):
         for e in range(epochs):
@@ -221,7 +255,7 @@ def _replay(rows, offsets, step_epoch, snaps, start, data, rule, epochs) -> tupl
                 x, t = data["x"][r], data["t"][r]
                 losses.append(regression.mse(regression.predict(p, x), t))
                 g = regression.grads(p, x, t)
-                for k in NAMES:
+                for k in trained:
                     p[k], state[k] = update(p[k], g[k], state[k])
             want, got = _flat(p), _flat(_params_at(snaps, e))
             scale = max(float(np.max(np.abs(want))), 1.0)
@@ -233,6 +267,41 @@ def _replay(rows, offsets, step_epoch, snaps, start, data, rule, epochs) -> tupl
                 ), means
             means.append(float(np.mean(losses)) if losses else float("nan"))
     return "", means
+
+
+def _frozen(first: dict, snaps: dict, final: Any, start: dict, trained: tuple[str, ...]) -> str:
+    """Why a frozen parameter is not exactly its initial value at every logged step, every
+    epoch's end and the end of ``fit`` ("" when it always is)."""
+    for k in (k for k in NAMES if k not in trained):
+        seen = [("step", i, first[k][i]) for i in range(len(first[k]))]
+        seen += [("epoch", e, snaps[k][e]) for e in range(len(snaps[k]))]
+        if isinstance(final, dict) and isinstance(final.get(k), np.ndarray):
+            seen.append(("end", 0, final[k]))
+        for where, i, got in seen:
+            if got.shape == start[k].shape and np.array_equal(got, start[k]):
+                continue
+            at = {"step": f"at training step {i}", "epoch": f"after epoch {i + 1}"}
+            gap = np.max(np.abs(got - start[k])) if got.shape == start[k].shape else np.inf
+            return (
+                f"the frozen parameter {k} moved {at.get(where, 'at the end of fit')} "
+                f"(by up to {gap:.3g}); only the parameters in trainable train, and the "
+                "others stay bit-for-bit as they were"
+            )
+    return ""
+
+
+def _stateful(calls: Any, trained: tuple[str, ...]) -> str:
+    """Why the optimizer met a frozen parameter ("" when it never did)."""
+    if not (isinstance(calls, np.ndarray) and calls.dtype.kind in "iu" and calls.shape == (2, 4)):
+        return f"unreadable optimizer log {describe(calls)}"
+    for row, call in enumerate(("init", "update")):
+        for k, n in zip(NAMES, calls[row], strict=True):
+            if k not in trained and n:
+                return (
+                    f"optimizer.{call} was called {int(n)} times on the frozen parameter {k}: "
+                    "a frozen parameter gets no optimizer state and no update"
+                )
+    return ""
 
 
 def _reported_train(reported: list, means: list[float]) -> str:

@@ -47,7 +47,11 @@ KINDS: dict[str, Kind] = {
         Kind("preprocessors", Preprocessor, "zero-centering, scaling, PCA, whitening"),
         Kind("search", SearchStrategy, "hyperparameter search: grid, random, log-uniform"),
         Kind("trainers", Trainer, "mini-batch SGD loops with validation and early stopping"),
-        Kind("diagnosers", Diagnoser, "learning-curve diagnosis and the ML recipe"),
+        Kind(
+            "diagnosers",
+            Diagnoser,
+            "learning-curve diagnosis, the ML recipe and the transfer-learning table",
+        ),
     )
 }
 """Every kind, in the order the registry and ``gradekit list`` show them."""

@@ -1,4 +1,5 @@
-"""The protocols of training: search strategies, trainers and learning-curve diagnosers."""
+"""The protocols of training: search strategies, trainers, learning-curve diagnosers and the
+transfer-learning advice."""
 
 from __future__ import annotations
 
@@ -31,7 +32,11 @@ class SearchStrategy(Protocol):
 
 @runtime_checkable
 class Trainer(Protocol):
-    """A mini-batch SGD loop: shuffle, forward, backward, update, validate each epoch."""
+    """A mini-batch SGD loop: shuffle, forward, backward, update, validate each epoch.
+
+    Built with ``trainable`` (names of parameters), it trains those only: every other
+    parameter is frozen, with no optimizer state and no update.
+    """
 
     def fit(
         self, model: Any, optimizer: Any, data: dict[str, np.ndarray], rng: np.random.Generator
@@ -49,7 +54,8 @@ class Trainer(Protocol):
 
 @runtime_checkable
 class Diagnoser(Protocol):
-    """Reads learning curves and errors the way the lecture's last slides do."""
+    """Reads learning curves and errors the way the lecture's last slides do, and advises
+    what to retrain in transfer learning."""
 
     def diagnose(self, train_curve: np.ndarray, val_curve: np.ndarray) -> str:
         """Name the situation of the loss curves (one value per epoch, lower is better).
@@ -66,6 +72,15 @@ class Diagnoser(Protocol):
         Bias is ``train_err - base_err``, variance ``test_err - train_err``; each is high
         above ``tol``. One of ``high_variance``, ``high_bias``, ``high_bias_and_variance``
         and ``low_bias_and_variance``.
+        """
+
+    def advise(self, data_size: int, similarity: float) -> str:
+        """Name the cell of the lecture's transfer-learning table.
+
+        ``data_size`` is the number of labelled examples of the new task: fewer than
+        ``LITTLE_DATA`` (1000) is very little data. ``similarity`` in [0, 1] says how
+        alike the new data is to the pre-training data: ``SIMILAR`` (0.5) or more is
+        similar. One of ``TRANSFER_LABELS``.
         """
 
 
@@ -86,3 +101,20 @@ RECIPE_LABELS = (
     "low_bias_and_variance",
 )
 """What ``Diagnoser.recipe`` may answer: the four columns of the lecture's ML recipe."""
+
+TRANSFER_LABELS = (
+    "linear_on_top",
+    "linear_from_stages",
+    "finetune_few",
+    "finetune_many",
+)
+"""What ``Diagnoser.advise`` may answer, the lecture's table: very little data and similar,
+a linear classifier on the top layer; very little and different ("you're in trouble"),
+linear classifiers from different stages; a lot and similar, fine-tune a few layers; a
+lot and different, fine-tune a larger number of layers."""
+
+LITTLE_DATA = 1000
+"""Fewer labelled examples than this is very little data (this many is a lot)."""
+
+SIMILAR = 0.5
+"""A similarity of this or more is similar data (just below it is different)."""

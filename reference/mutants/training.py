@@ -7,7 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from gradekit_reference.diagnosis import CurveDiagnoser, recipe_cell
+from gradekit_reference.diagnosis import (
+    LITTLE_DATA,
+    SIMILAR,
+    CurveDiagnoser,
+    recipe_cell,
+    transfer_cell,
+)
 from gradekit_reference.search import CoarseToFine, GridSearch, RandomSearch
 from gradekit_reference.trainer import MiniBatchTrainer
 
@@ -108,6 +114,55 @@ class TrainerNoRestore(MiniBatchTrainer):
         """Leave the model as it is (wrong)."""
 
 
+class FreezeZeroGrad(MiniBatchTrainer):
+    """A trainer that freezes a parameter by stepping it with a zero gradient."""
+
+    def init_state(self, model: Any, optimizer: Any) -> dict[str, Any]:
+        """A state for every parameter (wrong: none for the frozen ones)."""
+        return {k: optimizer.init(v) for k, v in model.params.items()}
+
+    def step(self, model: Any, optimizer: Any, state: dict[str, Any]) -> None:
+        """Update every parameter, the frozen ones with a zero gradient (wrong: no update)."""
+        trained = self.trained(model.params)
+        for k in state:
+            g = model.grads[k] if k in trained else np.zeros_like(model.grads[k])
+            model.params[k], state[k] = optimizer.update(model.params[k], g, state[k])
+
+
+class FreezeUndoUpdate(MiniBatchTrainer):
+    """A trainer that updates every parameter, then puts the frozen ones back."""
+
+    def init_state(self, model: Any, optimizer: Any) -> dict[str, Any]:
+        """A state for every parameter (wrong: none for the frozen ones)."""
+        return {k: optimizer.init(v) for k, v in model.params.items()}
+
+    def step(self, model: Any, optimizer: Any, state: dict[str, Any]) -> None:
+        """Step everything, then restore what is frozen (its state still advances)."""
+        trained = self.trained(model.params)
+        kept = {k: v for k, v in model.params.items() if k not in trained}
+        super().step(model, optimizer, state)
+        model.params.update(kept)
+
+
+class FreezeInverted(MiniBatchTrainer):
+    """A trainer that reads ``trainable`` as the names to freeze."""
+
+    def trained(self, params: dict[str, np.ndarray]) -> list[str]:
+        """Every parameter not listed (wrong: the listed ones)."""
+        if self.trainable is None:
+            return list(params)
+        return [k for k in params if k not in self.trainable]
+
+
+class FreezeWeightsOnly(MiniBatchTrainer):
+    """A trainer that freezes the weight matrices of frozen layers but not their biases."""
+
+    def trained(self, params: dict[str, np.ndarray]) -> list[str]:
+        """The listed parameters and every bias (wrong: a frozen layer's bias is frozen)."""
+        listed = super().trained(params)
+        return [k for k in params if k in listed or np.ndim(params[k]) < 2]
+
+
 class DiagnoserOverfitAsNotConverged(CurveDiagnoser):
     """A diagnoser that reads a validation loss going back up as training not yet done."""
 
@@ -125,6 +180,24 @@ class DiagnoserVarianceFromBase(CurveDiagnoser):
     ) -> str:
         """Like the reference, with the wrong variance."""
         return recipe_cell(train_err - base_err > tol, test_err - base_err > tol)
+
+
+class AdviceDifferentRowsSwapped(CurveDiagnoser):
+    """An advisor whose "different data" column has its two rows the wrong way round."""
+
+    def advise(self, data_size: int, similarity: float) -> str:
+        """The reference's cell, with linear_from_stages and finetune_many swapped."""
+        cell = super().advise(data_size, similarity)
+        swap = {"linear_from_stages": "finetune_many", "finetune_many": "linear_from_stages"}
+        return swap.get(cell, cell)
+
+
+class AdviceLittleInclusive(CurveDiagnoser):
+    """An advisor that counts exactly ``LITTLE_DATA`` examples as very little data."""
+
+    def advise(self, data_size: int, similarity: float) -> str:
+        """``data_size <= LITTLE_DATA`` is very little (wrong: fewer than)."""
+        return transfer_cell(data_size <= LITTLE_DATA, similarity >= SIMILAR)
 
 
 MUTANTS: tuple[Mutant, ...] = (
@@ -206,6 +279,40 @@ MUTANTS: tuple[Mutant, ...] = (
         "best epoch's weights are restored.",
     ),
     Mutant(
+        "freeze_zero_grad",
+        "trainers",
+        "minibatch",
+        FreezeZeroGrad,
+        "Freezing a layer by giving it a zero gradient: the optimizer still steps it, and "
+        "its momentum and weight decay move it. A frozen parameter gets no optimizer state "
+        "and no update at all.",
+    ),
+    Mutant(
+        "freeze_undo_update",
+        "trainers",
+        "minibatch",
+        FreezeUndoUpdate,
+        "Freezing a layer by updating it and copying the old values back: the optimizer "
+        "still keeps a state for it. A frozen parameter never meets the optimizer.",
+    ),
+    Mutant(
+        "freeze_inverted",
+        "trainers",
+        "minibatch",
+        FreezeInverted,
+        "trainable names the parameters to fine-tune: the others are frozen, not the listed "
+        "ones.",
+        breaks_purpose=True,
+    ),
+    Mutant(
+        "freeze_weights_only",
+        "trainers",
+        "minibatch",
+        FreezeWeightsOnly,
+        "Freezing a layer freezes all its parameters, its bias too: only the parameters "
+        "named in trainable train.",
+    ),
+    Mutant(
         "diagnoser_overfit_as_not_converged",
         "diagnosers",
         "curves",
@@ -220,5 +327,22 @@ MUTANTS: tuple[Mutant, ...] = (
         DiagnoserVarianceFromBase,
         "Variance measured as the test error itself: variance is the gap between test and "
         "train error; a high test error with a high train error is bias.",
+    ),
+    Mutant(
+        "advice_different_rows_swapped",
+        "diagnosers",
+        "curves",
+        AdviceDifferentRowsSwapped,
+        "With data unlike the pre-training data, a lot of it pays for fine-tuning many "
+        "layers, and very little of it leaves only linear classifiers on features of "
+        "different stages (\"you're in trouble\"): not the other way round.",
+    ),
+    Mutant(
+        "advice_little_inclusive",
+        "diagnosers",
+        "curves",
+        AdviceLittleInclusive,
+        "The data-size threshold taken inclusively: very little data is fewer than 1000 "
+        "labelled examples, so exactly 1000 is already a lot (data_size < 1000, not <=).",
     ),
 )

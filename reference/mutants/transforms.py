@@ -13,6 +13,7 @@ from gradekit_reference.transforms import (
     Mixup,
     RotationPretext,
     _box,
+    square_images,
 )
 
 from . import Mutant
@@ -131,6 +132,61 @@ class RotationInputLabels(RotationPretext):
         return out, np.array(y, dtype=np.float64)
 
 
+class RotationTransposed(RotationPretext):
+    """A rotation pretext task that turns an image a quarter by transposing H and W."""
+
+    def __call__(
+        self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``k`` transposes for k quarter turns (wrong: a transpose mirrors the image)."""
+        x = square_images(x)
+        k = rng.integers(4, size=x.shape[0])
+        out = x.copy()
+        for i in range(len(x)):
+            for _ in range(int(k[i])):
+                out[i] = np.swapaxes(out[i], -1, -2)
+        return out, np.eye(4)[k]
+
+
+class RotationChannelAxis(RotationPretext):
+    """A rotation pretext task calling ``np.rot90(x[i], k)`` on a ``(C, H, W)`` image."""
+
+    def __call__(
+        self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rotate over np.rot90's default axes (0, 1), C and H (wrong: H and W)."""
+        x = square_images(x)
+        k = rng.integers(4, size=x.shape[0])
+        out = np.stack([np.rot90(x[i], int(k[i])) for i in range(len(x))])
+        return out, np.eye(4)[k]
+
+
+class RotationLabelOffByOne(RotationPretext):
+    """A rotation pretext task drawing the angle from 90, 180, 270, 360 degrees."""
+
+    def __call__(
+        self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Turn by q quarter turns, q in 1..4, and label q - 1 (wrong: the label is q mod 4)."""
+        x = square_images(x)
+        q = rng.integers(1, 5, size=x.shape[0])
+        out = np.stack([np.rot90(x[i], int(q[i]), axes=(-2, -1)) for i in range(len(x))])
+        return out, np.eye(4)[q - 1]
+
+
+class RotationOnePerBatch(RotationPretext):
+    """A rotation pretext task drawing one ``k`` for the whole batch."""
+
+    def __call__(
+        self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Turn every image by the same k (wrong: one k per image)."""
+        x = square_images(x)
+        k = int(rng.integers(4))
+        out = np.rot90(x, k, axes=(-2, -1)).copy()
+        return out, np.tile(np.eye(4)[k], (len(x), 1))
+
+
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "mixup_lam_per_example",
@@ -197,5 +253,38 @@ MUTANTS: tuple[Mutant, ...] = (
         "Rotation pretext task keeping the input labels: self-supervised learning makes its "
         "labels from the data, the one-hot (N, 4) of the rotation k, and ignores y.",
         breaks_purpose=True,
+    ),
+    Mutant(
+        "rotation_transposed",
+        "transforms",
+        "rotation_pretext",
+        RotationTransposed,
+        "A quarter turn taken for a transpose: swapping H and W mirrors the image along its "
+        "diagonal, and two transposes give the input back, so 180 degrees looks like 0. A "
+        "quarter turn is np.rot90(x[i], 1, axes=(-2, -1)), the transpose of the mirrored image.",
+    ),
+    Mutant(
+        "rotation_channel_axis",
+        "transforms",
+        "rotation_pretext",
+        RotationChannelAxis,
+        "np.rot90(x[i], k) without axes turns the first two axes of a (C, H, W) image, the "
+        "channels and the rows: the image plane is the last two axes, axes=(-2, -1).",
+    ),
+    Mutant(
+        "rotation_label_off_by_one",
+        "transforms",
+        "rotation_pretext",
+        RotationLabelOffByOne,
+        "Rotation pretext labels one rotation off: the label of an image turned by k * 90 "
+        "degrees is the one-hot of k mod 4 (0 for 0 and 360 degrees), not of k - 1.",
+    ),
+    Mutant(
+        "rotation_one_per_batch",
+        "transforms",
+        "rotation_pretext",
+        RotationOnePerBatch,
+        "One rotation drawn for the whole batch: every image draws its own k, so that each "
+        "batch holds all four rotations of the pretext task.",
     ),
 )

@@ -30,7 +30,10 @@ from .conftest import ROOT, grader
 SEEDS = range(100)
 """100 seeds of 48 curves and 16 rows each: 4,800 curves and 1,600 rows."""
 CHECKS = ("curves.diagnosis", "curves.diagnosis-hidden")
-DIAGNOSER_MUTANTS = [m for m in MUTANTS if m.kind == "diagnosers"]
+DIAGNOSER_MUTANTS = [
+    m for m in MUTANTS if m.kind == "diagnosers" and not m.name.startswith("advice_")
+]
+"""The mutants of the bank's readings (the transfer advice has its own, in test_advice)."""
 CORRECT = {
     "correct example": ROOT / "assignments" / "training" / "examples" / "correct.py",
     "alt_classes": ROOT / "tests" / "submissions" / "correct" / "alt_classes.py",

@@ -83,6 +83,7 @@ EXPECTED_BUGS = {
         "early_stopping-hidden-wide",
         "standardize.preprocess",
         "standardize.preprocess-hidden",
+        "rotation_pretext.stochastic",
     },
     "training": {
         # the grid stops short of the upper bounds: every grid check
@@ -98,6 +99,8 @@ EXPECTED_BUGS = {
         "minibatch.early-stopping-valley",
         "minibatch.early-stopping-plateau",
         "minibatch.early-stopping-hidden",
+        "minibatch.freeze",
+        "minibatch.freeze-hidden",
         # overfitting read as not converged
         "curves.diagnosis",
         "curves.diagnosis-hidden",

@@ -297,7 +297,7 @@ def check_rotation(factory: Callable[..., Any], side: float, seed: int) -> str |
     """Each image is ``np.rot90(x[i], k, axes=(-2, -1))`` and its label the one-hot of that
     ``k``, whatever the input labels; each k's share is 1/4 +- Z se."""
     n, side = 2000, int(side)
-    x = np.random.default_rng(seed).normal(size=(n, 2, side, side))
+    x = np.random.default_rng(seed).normal(size=(n, side, side, side))  # C = H = W
     y = _labels(n, 3, seed)
     xc, yc = x.copy(), y.copy()
     out_x, out_y = factory()(xc, yc, np.random.default_rng(seed))
@@ -398,3 +398,67 @@ def failures(factory: Callable[..., Any], target: str) -> list[str]:
 def test_checks_detect_mutant(mutant: Any) -> None:
     assert mutant.kind == "transforms"
     assert failures(mutant.factory, mutant.target), f"{mutant.name} passed every check"
+
+
+# --- the rotation pretext task against index arithmetic -----------------------------------
+
+
+def _quarter_turns(img: np.ndarray, k: int) -> np.ndarray:
+    """``k`` counter-clockwise quarter turns of the last two axes by index arithmetic:
+    a turn of an ``n x n`` image sends row ``r``, column ``c`` to row ``n - 1 - c``,
+    column ``r``."""
+    n = img.shape[-1]
+    for _ in range(k):
+        turned = np.empty_like(img)
+        for r in range(n):
+            for c in range(n):
+                turned[..., n - 1 - c, r] = img[..., r, c]
+        img = turned
+    return img
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_rotation_turns_each_image_by_its_own_k(seed: int) -> None:
+    """Every image is its label's number of quarter turns of the input, over H and W and
+    never the channels, and a batch holds several k."""
+    x = np.random.default_rng(seed).normal(size=(64, 3, 3, 3))
+    out_x, out_y = RotationPretext()(x, np.eye(64)[:, :4], np.random.default_rng(seed))
+    k = out_y.argmax(axis=1)
+    assert np.array_equal(out_y, np.eye(4)[k])
+    for i in range(64):
+        assert np.array_equal(out_x[i], _quarter_turns(x[i], int(k[i]))), i
+        assert np.array_equal(out_x[i], np.rot90(x[i], k[i], axes=(-2, -1))), i
+    assert len(set(k.tolist())) == 4
+
+
+def test_the_index_arithmetic_is_a_counter_clockwise_turn() -> None:
+    """The oracle itself: the top-right corner of a turned image comes to the top left."""
+    img = np.arange(9.0).reshape(1, 3, 3)
+    assert _quarter_turns(img, 1)[0, 0].tolist() == [2.0, 5.0, 8.0]
+    assert np.array_equal(_quarter_turns(img, 4), img)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["rotation_transposed", "rotation_channel_axis", "rotation_label_off_by_one"],
+)
+def test_rotation_mutants_break_the_oracle(name: str) -> None:
+    mutant = next(m for m in MUTANTS if m.name == name)
+    x = np.random.default_rng(5).normal(size=(64, 3, 3, 3))
+    out_x, out_y = mutant.factory()(x, np.eye(64)[:, :4], np.random.default_rng(5))
+    k = out_y.argmax(axis=1)
+    assert any(not np.array_equal(out_x[i], _quarter_turns(x[i], int(k[i]))) for i in range(64))
+
+
+def test_one_rotation_per_batch_is_no_draw_per_image() -> None:
+    mutant = next(m for m in MUTANTS if m.name == "rotation_one_per_batch")
+    x = np.random.default_rng(6).normal(size=(64, 1, 3, 3))
+    _, out_y = mutant.factory()(x, np.eye(64)[:, :4], np.random.default_rng(6))
+    assert len(set(out_y.argmax(axis=1).tolist())) == 1
+
+
+@pytest.mark.parametrize("mutant", [m for m in MUTANTS if m.target == "rotation_pretext"])
+def test_rotation_mutants_refuse_non_square_images_like_the_reference(mutant: Any) -> None:
+    """Each rotation mutant differs from the reference by its bug alone."""
+    with pytest.raises(ValueError):
+        mutant.factory()(np.zeros((64, 1, 2, 3)), np.eye(64)[:, :4], np.random.default_rng(0))

@@ -1,11 +1,12 @@
-"""A regularization submission with six typical bugs, each a misconception the grader names:
+"""A regularization submission with seven typical bugs, each a misconception the grader names:
 
 - the L2 gradient keeps the 1/2 of the penalty (lam w / 2);
 - inverted dropout reads p as the probability of dropping a unit (torch's convention);
 - vanilla dropout forgets to scale by p at test time;
 - CutMix mixes the labels with the sampled lam instead of the clipped box's share;
 - early stopping stores references to the weight arrays, not copies;
-- standardizing refits the mean and std on the data it transforms (a test-set leak).
+- standardizing refits the mean and std on the data it transforms (a test-set leak);
+- the rotation pretext task calls np.rot90 without axes, turning channels and rows.
 """
 
 import math
@@ -254,7 +255,7 @@ class RotationPretext:
 
     def __call__(self, x, y, rng):
         k = rng.integers(4, size=len(x))
-        out = np.stack([np.rot90(x[i], k[i], axes=(-2, -1)) for i in range(len(x))])
+        out = np.stack([np.rot90(x[i], k[i]) for i in range(len(x))])  # BUG: turns C and H
         return out.astype(np.float64), np.eye(4)[k]
 
 

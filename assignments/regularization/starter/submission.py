@@ -239,7 +239,8 @@ class Cutout:
 
 class RotationPretext:
     """Rotate each image by k * 90 degrees counter-clockwise, k uniform over {0, 1, 2, 3}
-    (one per image); the labels become the one-hot (N, 4) of k, the input labels ignored."""
+    (one per image); the labels become the one-hot (N, 4) of k, the input labels ignored.
+    Non-square images (H != W) raise ValueError."""
 
     def __call__(self, x, y, rng):
         """np.rot90 over H and W (the last two axes) by a random k per image; return the

@@ -83,8 +83,9 @@ class CoarseToFine:
 class MiniBatchTrainer:
     """Mini-batch SGD with per-epoch validation and early stopping."""
 
-    def __init__(self, epochs=20, batch_size=16, patience=None):
+    def __init__(self, epochs=20, batch_size=16, patience=None, trainable=None):
         self.epochs, self.batch_size, self.patience = epochs, batch_size, patience
+        self.trainable = trainable
 
     @staticmethod
     def _mse(y, t):
@@ -94,7 +95,8 @@ class MiniBatchTrainer:
 
     def fit(self, model, optimizer, data, rng):
         x, t = data["x"], data["t"]
-        states = {name: optimizer.init(p) for name, p in model.params.items()}
+        train = [k for k in model.params if self.trainable is None or k in self.trainable]
+        states = {name: optimizer.init(model.params[name]) for name in train}
         train_hist, val_hist = [], []
         best, best_params, bad_epochs = float("inf"), None, 0
         epoch = 0
@@ -104,7 +106,7 @@ class MiniBatchTrainer:
             for idx in np.array_split(perm, range(self.batch_size, len(perm), self.batch_size)):
                 loss, dy = self._mse(model.forward(x[idx]), t[idx])
                 model.backward(dy)
-                for name in list(model.params):
+                for name in train:
                     new, states[name] = optimizer.update(
                         model.params[name], model.grads[name], states[name]
                     )
@@ -165,6 +167,12 @@ class CurveDiagnoser:
             (False, True): "high_variance",
             (False, False): "low_bias_and_variance",
         }[cell]
+
+    def advise(self, data_size, similarity):
+        little, similar = data_size < 1000, similarity >= 0.5
+        if little:
+            return "linear_on_top" if similar else "linear_from_stages"
+        return "finetune_few" if similar else "finetune_many"
 
 
 @gradekit.hookimpl

@@ -70,14 +70,19 @@ class MiniBatchTrainer:
       for every k (state[k] = optimizer.init(param) at the start);
     - after the epoch's updates, ONE model.forward(data["x_val"]) gives the validation loss;
     - with patience: stop after ``patience`` epochs without a lower validation loss, then
-      put COPIES of the best epoch's parameters back into model.params.
+      put COPIES of the best epoch's parameters back into model.params;
+    - with trainable (names of parameters, e.g. ("W2", "b2")): train only those. Every
+      other parameter is frozen: no optimizer.init, no optimizer.update, never written,
+      so it stays bit-for-bit as it was. None trains every parameter. Lecture: "Transfer
+      Learning" (freeze the lower layers, retrain the last ones).
 
     Return {"train_loss": [...], "val_loss": [...]}, one float per epoch run (train_loss:
     the mean of the epoch's batch losses).
     """
 
-    def __init__(self, epochs=20, batch_size=16, patience=None):
+    def __init__(self, epochs=20, batch_size=16, patience=None, trainable=None):
         self.epochs, self.batch_size, self.patience = epochs, batch_size, patience
+        self.trainable = trainable
 
     def fit(self, model, optimizer, data, rng):
         raise NotImplementedError("TODO: MiniBatchTrainer.fit")
@@ -87,7 +92,7 @@ class MiniBatchTrainer:
 
 
 class CurveDiagnoser:
-    """Lecture "Debugging learning curve" and "The ML recipe"."""
+    """Lecture "Debugging learning curve", "The ML recipe" and "Transfer Learning"."""
 
     def diagnose(self, train_curve, val_curve):
         """Return one of "not_training", "error_increasing", "not_converged",
@@ -100,6 +105,14 @@ class CurveDiagnoser:
         "low_bias_and_variance": bias = train_err - base_err and variance =
         test_err - train_err, each high above tol."""
         raise NotImplementedError("TODO: CurveDiagnoser.recipe")
+
+    def advise(self, data_size, similarity):
+        """Return the lecture's transfer-learning cell: "linear_on_top" (very little data,
+        similar), "linear_from_stages" (very little, different: "you're in trouble"),
+        "finetune_few" (a lot, similar) or "finetune_many" (a lot, different). Very
+        little data is FEWER than 1000 labelled examples; similar data has a similarity
+        (0 to 1) of 0.5 OR MORE."""
+        raise NotImplementedError("TODO: CurveDiagnoser.advise")
 
 
 @gradekit.hookimpl

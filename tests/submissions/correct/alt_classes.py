@@ -781,16 +781,18 @@ class CoarseToFine:
 
 
 class MiniBatchTrainer:
-    def __init__(self, epochs=20, batch_size=16, patience=None):
+    def __init__(self, epochs=20, batch_size=16, patience=None, trainable=None):
         self.epochs = epochs
         self.batch_size = batch_size
         self.patience = patience
+        self.frozen = None if trainable is None else set(trainable)
 
     def fit(self, model, optimizer, data, rng):
         x, t, n = data["x"], data["t"], len(data["x"])
         state = {}
         for k in model.params:
-            state[k] = optimizer.init(model.params[k])
+            if self.frozen is None or k in self.frozen:
+                state[k] = optimizer.init(model.params[k])
         train_loss, val_loss = [], []
         best_val, best_weights, since = math.inf, None, 0
         for _ in range(self.epochs):
@@ -805,7 +807,7 @@ class MiniBatchTrainer:
                 diff = out - t[batch]
                 running.append(float((diff**2).sum(axis=1).mean()))
                 model.backward(2 * diff / batch.size)
-                for k in list(model.params):
+                for k in list(state):
                     model.params[k], state[k] = optimizer.update(
                         model.params[k], model.grads[k], state[k]
                     )
@@ -862,6 +864,15 @@ class CurveDiagnoser:
         if high_bias:
             return "high_bias_and_variance" if high_variance else "high_bias"
         return "high_variance" if high_variance else "low_bias_and_variance"
+
+    def advise(self, data_size, similarity):
+        table = {
+            (True, True): "Linear on top",
+            (True, False): "linear-from-stages",
+            (False, True): "finetune few",
+            (False, False): "FINETUNE_MANY",
+        }
+        return table[(data_size <= 999, not similarity < 0.5)]
 
 
 # --- the hook ------------------------------------------------------------------------------

@@ -687,14 +687,15 @@ def coarse_to_fine(keep=0.2, margin=0.05):
     return SimpleNamespace(propose=propose, refine=refine)
 
 
-def minibatch(epochs=20, batch_size=16, patience=None):
+def minibatch(epochs=20, batch_size=16, patience=None, trainable=None):
     def squared_error(y, t):
         r = y - t
         return float(np.sum(r * r)) / r.shape[0], r * (2.0 / r.shape[0])
 
     def fit(model, optimizer, data, rng):
         n = data["x"].shape[0]
-        state = {k: optimizer.init(v) for k, v in model.params.items()}
+        names = list(model.params) if trainable is None else list(trainable)
+        state = {k: optimizer.init(model.params[k]) for k in names}
         hist = {"train_loss": [], "val_loss": []}
         best, kept, waited = None, None, 0
         for _ in range(epochs):
@@ -709,7 +710,7 @@ def minibatch(epochs=20, batch_size=16, patience=None):
                         k: new
                         for k, (new, state[k]) in (
                             (k, optimizer.update(model.params[k], model.grads[k], state[k]))
-                            for k in list(model.params)
+                            for k in names
                         )
                     }
                 )
@@ -767,7 +768,11 @@ def curves():
         }
         return names[(int(train_err - base_err > tol), int(test_err - train_err > tol))]
 
-    return SimpleNamespace(diagnose=diagnose, recipe=recipe)
+    def advise(data_size, similarity):
+        rows = (("finetune_many", "finetune_few"), ("linear_from_stages", "linear_on_top"))
+        return rows[int(data_size < 1e3)][int(similarity >= 0.5)]
+
+    return SimpleNamespace(diagnose=diagnose, recipe=recipe, advise=advise)
 
 
 # --- the hook ------------------------------------------------------------------------------

@@ -187,6 +187,7 @@ class Diagnoser:
         "looks_good",
     )
     CELLS = ("high_variance", "high_bias", "high_bias_and_variance", "low_bias_and_variance")
+    ADVICE = ("linear_on_top", "linear_from_stages", "finetune_few", "finetune_many")
 
     def __init__(self, **kwargs):
         pass
@@ -201,6 +202,9 @@ class Diagnoser:
 
     def recipe(self, train_err, test_err, base_err=0.0, tol=0.05):
         return self._pick(self.CELLS)
+
+    def advise(self, data_size, similarity):
+        return self._pick(self.ADVICE)
 
 
 NAMES = {

@@ -70,8 +70,9 @@ class CoarseToFine(_Strategy):
 
 
 class MiniBatchTrainer:
-    def __init__(self, epochs=20, batch_size=16, patience=None):
+    def __init__(self, epochs=20, batch_size=16, patience=None, trainable=None):
         self.epochs, self.batch_size, self.patience = epochs, batch_size, patience
+        self.trainable = trainable
 
     def _epoch(self, model, optimizer, states, x, t, rng):
         order = rng.choice(len(x), size=len(x), replace=False)
@@ -90,7 +91,11 @@ class MiniBatchTrainer:
         return total / count
 
     def fit(self, model, optimizer, data, rng):
-        states = {name: optimizer.init(value) for name, value in model.params.items()}
+        states = {
+            name: optimizer.init(value)
+            for name, value in model.params.items()
+            if self.trainable is None or name in self.trainable
+        }
         history = {"train_loss": [], "val_loss": []}
         best = (np.inf, None, 0)  # loss, params, epochs since
         for _ in range(self.epochs):
@@ -154,3 +159,8 @@ class CurveDiagnoser:
         if bias or variance:
             return f"high_{bias or variance}"
         return "low_bias_and_variance"
+
+    def advise(self, data_size, similarity):
+        if similarity < 0.5:
+            return "finetune_many" if data_size >= 1000 else "linear_from_stages"
+        return "finetune_few" if data_size >= 1000 else "linear_on_top"
