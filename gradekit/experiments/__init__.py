@@ -12,5 +12,7 @@ EXPERIMENTS: dict[str, str] = {
     "learning-rate": "learning_rate",
     "dropout": "dropout",
     "hparam-search": "hparam_search",
+    "transfer": "transfer",
+    "pretext": "pretext",
 }
 """Command name -> module of ``gradekit.experiments``, e.g. ``"init-stats": "init_stats"``."""
