@@ -27,7 +27,7 @@ from . import __version__
 from .errors import GradekitError
 from .grading import Grader
 from .results import SubmissionResult
-from .sandbox.backends import bwrap_prefix
+from .sandbox.backends import bwrap_prefix, template_prefix
 from .sandbox.intake import is_folder, read_regular, refusal, submission_files
 from .secret import secret_digest
 
@@ -117,6 +117,7 @@ def worker_folders() -> tuple[Path, ...]:
     args = bwrap_prefix(
         session / "home", session / "submission", [], session / "plans", session / "view"
     )
+    args += template_prefix(session, [], session / "view", ())
     sources = [Path(args[i + 1]) for i, arg in enumerate(args[:-1]) if arg in BIND_OPTIONS]
     return tuple(p.resolve() for p in sources if not p.is_relative_to(session))
 
@@ -370,7 +371,10 @@ def grade_all(
             done(result)
         return result
 
-    if jobs <= 1:
-        return [one(s) for s in subs]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, subs))
+    try:
+        if jobs <= 1:
+            return [one(s) for s in subs]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(one, subs))
+    finally:
+        grader.close()  # the class's template and folder: made again if it grades more

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,6 +26,7 @@ from .misconceptions import across_checks, explaining, named
 from .plugins import REFERENCE_MODULE
 from .results import CaseResult, CheckResult, Figure, GradeReport, SubmissionResult
 from .sandbox.backends import choose
+from .sandbox.classroom import Classroom
 from .sandbox.plan import Outcome, Plan
 from .sandbox.runner import Limits, LocalSession, WorkerSession
 from .sandbox.transport import one_line
@@ -148,6 +150,10 @@ class Grader:
         (check id, mutant name) and the stored ``null_passes`` by check id: then no
         reference is loaded and nothing is hidden."""
         self.assignment = assignment
+        self.warm = True
+        """Whether workers are forked from a warm template (else each starts cold)."""
+        self._classroom: Classroom | None = None
+        self._classroom_lock = threading.Lock()
         self.secret = secret
         """The course secret that salts hidden checks' seeds (None: the public seeds)."""
         self.figures = figures
@@ -204,9 +210,25 @@ class Grader:
         except Exception as exc:
             return self.ungraded(path, name, exc)
 
+    def classroom(self) -> Classroom:
+        """The class's shared folder and warm template, made on first use."""
+        with self._classroom_lock:
+            if self._classroom is None:
+                plans = [check.plan for check in self.checks]
+                self._classroom = Classroom(plans, self.backend, self.hidden, warm=self.warm)
+            return self._classroom
+
+    def close(self) -> None:
+        """Stop the class's template and remove its folder (also done when collected)."""
+        with self._classroom_lock:
+            if self._classroom is not None:
+                self._classroom.close()
+                self._classroom = None
+
     def _grade(self, path: Path, name: str) -> SubmissionResult:
         """Run every check's plan in the submission's worker and judge each outcome."""
-        with WorkerSession(path, self.limits, self.backend, self.hidden) as worker:
+        room = self.classroom()
+        with WorkerSession(path, self.limits, self.backend, self.hidden, room) as worker:
             outcomes = worker.run_many((check.plan, check.timeout) for check in self.checks)
             results = self.judge_all(self.checks, outcomes, name)
             load_error, notes = worker.load_error, list(worker.notes)

@@ -130,21 +130,10 @@ def _outermost(paths: list[Path]) -> list[Path]:
     return kept
 
 
-def bwrap_prefix(
-    home: Path, submission: Path, hidden: list[Path], plans: Path, view: Path
-) -> list[str]:
-    """The bubblewrap command line that confines a worker.
-
-    The worker's root is empty but for what it needs, all read-only: the system's
-    programs and libraries, the Python install's interpreter and standard library, numpy
-    and pluggy, the worker's ``view`` of gradekit, the submission (at ``inside``) and the
-    folder of plans; ``home`` (its private folder) is the only writable place. No /var,
-    /run, /home or /etc: no sockets to connect to, no other files to read. Every
-    site-packages folder and ``hidden`` folder (the reference, the assignments) that lies
-    inside a mounted folder is covered by an empty tmpfs. The worker runs as pid 1 of its
-    own pid namespace with an empty /proc, so it sees no other process.
-    """
-    args = [shutil.which("bwrap") or "bwrap", *NAMESPACES]
+def _root_args(hidden: list[Path]) -> tuple[list[str], list[Path]]:
+    """The read-only root every worker sees, and the empty folders covering what it must
+    not: every site-packages and ``hidden`` folder that lies inside a mounted one."""
+    args: list[str] = []
     for name in SYSTEM:
         path = Path(name)
         if path.is_symlink():
@@ -160,15 +149,82 @@ def bwrap_prefix(
     secret = [*_site_folders(), *(p.resolve() for p in hidden if p.exists())]
     # Only what lies inside a mounted folder needs covering; a hidden folder that merely
     # contains one (the grader's folder holding its venv) is never mounted at all.
-    for path in _outermost([p for p in secret if any(p.is_relative_to(m) for m in mounted)]):
+    covers = _outermost([p for p in secret if any(p.is_relative_to(m) for m in mounted)])
+    for path in covers:
         args += ["--tmpfs", str(path)]
     for path in library_roots():  # after the covers: numpy may live in a covered folder
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--ro-bind", str(view), str(view)]
+    return args, covers
+
+
+def bwrap_prefix(
+    home: Path,
+    submission: Path,
+    hidden: list[Path],
+    plans: Path,
+    view: Path,
+    readable: tuple[Path, ...] = (),
+) -> list[str]:
+    """The bubblewrap command line that confines a cold worker (one started for one
+    submission).
+
+    The worker's root is empty but for what it needs, all read-only: the system's
+    programs and libraries, the Python install's interpreter and standard library, numpy
+    and pluggy, the worker's ``view`` of gradekit, the ``readable`` paths (the class's
+    plans), the submission (at ``inside``) and the folder of its own plans; ``home`` (its
+    private folder) is the only writable place. No /var,
+    /run, /home or /etc: no sockets to connect to, no other files to read. Every
+    site-packages folder and ``hidden`` folder (the reference, the assignments) that lies
+    inside a mounted folder is covered by an empty tmpfs. The worker runs as pid 1 of its
+    own pid namespace with an empty /proc, so it sees no other process.
+    """
+    root, _ = _root_args(hidden)
+    args = [shutil.which("bwrap") or "bwrap", *NAMESPACES, *root]
+    args += [a for path in (view, *readable) for a in ("--ro-bind", str(path), str(path))]
     args += ["--ro-bind", str(submission), str(inside(submission))]
     args += ["--ro-bind", str(plans), str(plans)]
     args += ["--bind", str(home), str(home), "--chdir", str(home)]
     return args
+
+
+TEMPLATE_NAMESPACES = (
+    "--die-with-parent",
+    "--new-session",
+    "--unshare-user-try",
+    "--unshare-ipc",
+    "--unshare-net",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
+    "--dev",
+    "/dev",
+    "--tmpfs",
+    "/proc",
+)
+"""A template's namespaces: those of a cold worker but the pid namespace, so that the
+pids it reports are the grader's; each child makes its own (``isolate``)."""
+CLASS_FOLDER = Path("/class")
+"""Where a template sees the class's folder: one folder per submission, and the plans."""
+VIEW_FOLDER = Path("/view")
+"""Where a template sees the worker's view of gradekit (outside the class's folder, which
+each child covers)."""
+
+
+def template_prefix(
+    root: Path, hidden: list[Path], view: Path, mount_points: tuple[Path, ...]
+) -> list[str]:
+    """The bubblewrap command line of a warm template: the root of a cold worker, the
+    class's folder ``root`` at ``CLASS_FOLDER`` and empty ``mount_points`` for each
+    child's own folders. Everything but the class's folder is read-only, the root and
+    every tmpfs included: a place two children could both write would be a channel
+    between two submissions."""
+    system, covers = _root_args(hidden)
+    args = [shutil.which("bwrap") or "bwrap", *TEMPLATE_NAMESPACES, *system]
+    args += ["--ro-bind", str(view), str(VIEW_FOLDER), "--bind", str(root), str(CLASS_FOLDER)]
+    for point in mount_points:
+        args += ["--dir", str(point)]
+    for path in [*covers, Path("/proc"), Path("/dev"), Path("/")]:
+        args += ["--remount-ro", str(path)]
+    return [*args, "--chdir", "/"]
 
 
 class ProcessCap:

@@ -9,16 +9,12 @@ executor.
 
 from __future__ import annotations
 
-import contextlib
+import base64
+import io
 import json
 import os
-import select
-import signal
-import subprocess
 import tempfile
-import threading
 import time
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,103 +24,36 @@ from ..errors import SubmissionError
 from ..notebook.convert import MODULE_NAME, Module, convert, is_notebook
 from .backends import ProcessCap, bwrap_prefix, choose, inside, python_executable
 from .catalog import plain, validate_catalog
+from .classroom import Classroom
 from .cleanup import remove, remove_tree
 from .intake import refusal
-from .plan import Factory, Outcome, Plan, execute
-from .transport import TransportError, read_outcome, write_plan
-from .view import BOOT, build_view
+from .isolate import WORKER_PLANS
+from .limits import SET_BY_THE_WORKER, Limits
+from .local import LocalSession
+from .plan import Outcome, Plan
+from .process import Worker, fork_warm, scrubbed_env, start_cold
+from .template import Template, TemplateError
+from .transport import MAX_JSON_BYTES, TransportError, decode_outcome, encode_book, write_book
+from .view import boot, build_view
+
+__all__ = ["Limits", "LocalSession", "WorkerSession"]
 
 _OUTPUT_MARK = "; its last output: "
 """Where ``_start`` appends the worker's printed output to a load error."""
+INLINE_BYTES = 16 << 10
+"""A plan of a session's own up to this size goes in its order, not in a file."""
 EXHAUSTED = ("MemoryError", "RecursionError")
 """Exceptions after which a worker's process is spent: it is restarted for the next check."""
-_KEEP_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "SYSTEMROOT")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What a worker may use. Times are wall-clock seconds; sizes are MiB."""
-
-    call: float = 30.0
-    """One plan (one check's calls)."""
-    startup: float = 30.0
-    """Importing the submission."""
-    submission: float = 600.0
-    """Every call of one submission together; checks after that time out at once."""
-    memory_mb: int = 2048
-    """Address space of the worker (RLIMIT_AS)."""
-    cpu_seconds: int = 600
-    """CPU time of one worker process (RLIMIT_CPU)."""
-    file_mb: int = 64
-    """The largest file the worker may write (RLIMIT_FSIZE)."""
-    open_files: int = 256
-    processes: int = 64
-    """Processes and threads at once (a pids cgroup as root, else RLIMIT_NPROC)."""
-    output_kb: int = 64
-    """How much of the worker's printed output is kept (the rest is read and dropped)."""
-
-
-SET_BY_THE_WORKER = ("memory_mb", "cpu_seconds", "file_mb", "open_files", "processes")
-"""The limits the worker sets on itself (``worker.apply_limits``) before it imports code."""
-
-
-class LocalSession:
-    """Runs plans in this process on trusted factories: the reference or a mutant."""
-
-    def __init__(self, factories: dict[tuple[str, str], Factory]) -> None:
-        self._factories = factories
-
-    def run(self, plan: Plan, timeout: float | None = None) -> Outcome:
-        """Execute ``plan`` here; only for trusted code."""
-
-        def resolve(kind: str, name: str) -> Factory:
-            return self._factories[(kind, name)]
-
-        with warnings.catch_warnings():  # a mutant's numpy warnings are part of its bug
-            warnings.simplefilter("ignore")
-            return execute(plan.ops, plan.arrays, resolve)
-
-
-def _scrubbed_env(home: Path) -> dict[str, str]:
-    """The worker's whole environment: nothing of the grader's but what numpy needs."""
-    env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
-    env.update(
-        HOME=str(home),
-        TMPDIR=str(home),
-        PATH="/usr/bin:/bin",
-        PYTHONNOUSERSITE="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONHASHSEED="0",
-        OMP_NUM_THREADS="1",
-        OPENBLAS_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
-    )
-    return env
-
-
-class _Output:
-    """Drains a worker's stdout and stderr, keeping only the last ``limit`` bytes."""
-
-    def __init__(self, stream: Any, limit: int) -> None:
-        self._buffer = bytearray()
-        self._limit = limit
-        self._thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _drain(self, stream: Any) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            for chunk in iter(lambda: stream.read1(65536), b""):
-                self._buffer += chunk
-                del self._buffer[: max(0, len(self._buffer) - self._limit)]
-
-    def tail(self, chars: int = 500) -> str:
-        """The end of what the worker printed, for a message (never parsed)."""
-        self._thread.join(timeout=1)
-        return bytes(self._buffer[-chars:]).decode("utf-8", "replace").strip()
 
 
 class WorkerSession:
-    """One submission's worker process, started on first use and after each failure."""
+    """One submission's worker process, started on first use and after each failure.
+
+    With a ``classroom`` the worker is warm: forked by the class's template, with the
+    class's plans already read. Without one, or when the template cannot fork or
+    confine it, the worker is cold: started by bubblewrap (or plainly) for this
+    submission alone. Both are confined alike and answer alike.
+    """
 
     def __init__(
         self,
@@ -132,6 +61,7 @@ class WorkerSession:
         limits: Limits | None = None,
         backend: str | None = None,
         hidden: tuple[Path, ...] = (),
+        classroom: Classroom | None = None,
     ) -> None:
         self.load_error: str | None = refusal(Path(submission))
         """Why the submission cannot be graded (a link, a special file; or it did not load)."""
@@ -146,11 +76,13 @@ class WorkerSession:
         self.limits = limits or Limits()
         self.backend = choose(backend)
         self.hidden = hidden
-        self._proc: subprocess.Popen[bytes] | None = None
+        self.classroom = classroom
+        self._worker: Worker | None = None
+        self._template: Template | None = None
+        """The template of this session's folder, while its workers are warm."""
         self._root: Path | None = None
-        """The session's temporary folder: ``home`` (the worker's) and ``plans`` (ours)."""
-        self._cap: ProcessCap | None = None
-        self._output: _Output | None = None
+        """The session's folder: ``home``, ``plans`` (ours) and ``submission``."""
+        self._seen_root: Path | None = None
         self._tasks = 0
         self._spent = 0.0
 
@@ -161,36 +93,21 @@ class WorkerSession:
         self.close()
 
     def close(self) -> None:
-        """Stop the worker and remove its temporary folder."""
+        """Stop the worker and remove its folder."""
         self._stop()
         if self._root is not None:
             remove_tree(self._root)
             self._root = None
 
     @property
-    def _home(self) -> Path:
-        """The worker's private folder: its working directory, the only one it may write."""
-        assert self._root is not None
-        return self._root / "home"
-
-    @property
-    def _plans(self) -> Path:
-        """Where the parent writes plans: read-only for a confined worker."""
-        assert self._root is not None
-        return self._root / "plans"
+    def warm(self) -> bool:
+        """Whether the session's workers are forked by a template."""
+        return self._template is not None and not self._template.broken
 
     def _stop(self) -> None:
-        if self._proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self._proc.pid, signal.SIGKILL)
-        if self._cap is not None:
-            self._cap.close()
-            self._cap = None
-        self._proc.wait()
-        for f in (self._in, self._out):
-            os.close(f)
-        self._proc = None
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -203,61 +120,95 @@ class WorkerSession:
         if self.notebook is None:
             return self.submission
         assert self._root is not None
-        return self._root / "notebook" / MODULE_NAME
+        return self._root / "submission" / MODULE_NAME
 
     @property
     def _seen_as(self) -> Path:
         """The path of ``_imported`` as the worker sees it."""
         return inside(self._imported) if self.backend == "bwrap" else self._imported
 
-    @property
-    def _view(self) -> Path:
-        """The worker's import folder (see ``view``): read-only for a confined worker."""
+    def _prepare(self) -> None:
+        """Make the session's folder: in the classroom for a warm worker, else its own."""
+        template = self.classroom.template() if self.classroom else None
+        if template is not None:
+            assert self.classroom is not None
+            module = MODULE_NAME if self.notebook else None
+            try:
+                self._root, self._seen_root = self.classroom.folder(
+                    template, self.submission, module
+                )
+                self._template = template
+            except OSError:  # cannot be copied (too large, changed since): a cold worker
+                if self._root is not None:
+                    remove_tree(self._root)
+                self._root = None
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="gradekit-worker-"))
+            for sub in ("home", "plans", "submission"):
+                (self._root / sub).mkdir()
+            if self.classroom is None:
+                build_view(self._root / "lib")
+        if self.notebook is not None:
+            self._imported.write_text(self.notebook.source, encoding="utf-8")
+
+    def _book(self) -> str:
+        """The class's file of plans as the worker names it."""
+        assert self.classroom is not None
+        return str(self._template.book if self.warm else self.classroom.book)  # type: ignore[union-attr]
+
+    def _plans_seen(self) -> Path:
+        """The folder of this session's own plans as the worker sees it."""
         assert self._root is not None
-        return self._root / "lib"
+        return WORKER_PLANS if self.warm and self.backend == "bwrap" else self._root / "plans"
 
     def _command(self, fds: tuple[int, int]) -> list[str]:
+        """The command line of a cold worker, given its ends of the two pipes."""
+        assert self._root is not None
+        view = self.classroom.view if self.classroom else self._root / "lib"
         # -I ignores PYTHON* variables, so -B itself keeps .pyc files out of the submission;
         # -S leaves every site-packages folder off the path: the view is all it imports.
-        python = [str(python_executable()), "-I", "-S", "-B", "-c", BOOT, str(self._view)]
+        python = [str(python_executable()), "-I", "-S", "-B", "-c", boot("worker"), str(view)]
         python += [str(self._seen_as), *(str(fd) for fd in fds)]
         if self.backend != "bwrap":
             return python
+        home = self._root / "home"
         hidden = [*self.hidden, Path.cwd(), self.submission.parent]
-        env = [a for k, v in _scrubbed_env(self._home).items() for a in ("--setenv", k, v)]
-        prefix = bwrap_prefix(self._home, self._imported, hidden, self._plans, self._view)
+        env = [a for k, v in scrubbed_env(home).items() for a in ("--setenv", k, v)]
+        book = (self.classroom.book,) if self.classroom else ()
+        prefix = bwrap_prefix(home, self._imported, hidden, self._root / "plans", view, book)
         return [*prefix, "--clearenv", *env, *python]
+
+    def _start_warm(self, template: Template, cap: ProcessCap) -> Worker | None:
+        """Fork a worker from the class's template; None if it cannot (then the session
+        is cold from here on, and so is the class if its children cannot be confined)."""
+        assert self._seen_root is not None
+        output = self.limits.output_kb * 1024
+        try:
+            self._worker = fork_warm(template, self._seen_root, str(self._seen_as), cap, output)
+        except TemplateError:
+            self._template = None
+            return None
+        first = self._read_message(time.monotonic() + self.limits.startup)
+        if first == {"started": True}:
+            return self._worker
+        self._stop()
+        reason = first.get("not_started") if isinstance(first, dict) else None
+        template.broken = f"a worker could not be confined: {str(reason)[:300]}"
+        self._template = None
+        return None
 
     def _start(self) -> None:
         if self._root is None:
-            self._root = Path(tempfile.mkdtemp(prefix="gradekit-worker-"))
-            self._home.mkdir()
-            self._plans.mkdir()
-            build_view(self._view)
-            if self.notebook is not None:
-                self._imported.parent.mkdir()
-                self._imported.write_text(self.notebook.source, encoding="utf-8")
-        to_worker_r, self._in = os.pipe()
-        self._out, from_worker_w = os.pipe()
+            self._prepare()
         limits = self.limits
-        self._cap = ProcessCap(limits.processes)
-        # No preexec_fn: without one the worker is spawned (vfork), never forked, so no
-        # fork handler of a library (OpenBLAS's can deadlock) runs in the grader's threads.
-        self._proc = subprocess.Popen(
-            self._command((to_worker_r, from_worker_w)),
-            pass_fds=(to_worker_r, from_worker_w),
-            cwd=self._home,
-            env=_scrubbed_env(self._home),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self._cap.adopt(self._proc.pid)
-        self._output = _Output(self._proc.stdout, limits.output_kb * 1024)
-        os.close(to_worker_r)
-        os.close(from_worker_w)
-        self._buffer = b""
+        cap = ProcessCap(limits.processes)
+        worker = self._start_warm(self._template, cap) if self.warm else None  # type: ignore[arg-type]
+        if worker is None:
+            cap = ProcessCap(limits.processes) if cap.path is None else cap
+            assert self._root is not None
+            home = self._root / "home"
+            worker = start_cold(self._command, home, cap, self.limits.output_kb * 1024)
+        self._worker = worker
         told = self._order(json.dumps({k: getattr(limits, k) for k in SET_BY_THE_WORKER}))
         message = self._read_message(time.monotonic() + limits.startup) if told else None
         if isinstance(message, dict) and isinstance(message.get("load_error"), str):
@@ -270,27 +221,12 @@ class WorkerSession:
             self._stop()
 
     def _read_message(self, deadline: float) -> Any:
-        """One JSON line from the worker by ``deadline`` (monotonic), ``"timeout"``, or
-        ``None`` if it died. The pipe is always polled once, even past the deadline."""
-        while b"\n" not in self._buffer:
-            ready, _, _ = select.select([self._out], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                return "timeout"
-            chunk = os.read(self._out, 65536)
-            if not chunk:
-                return None
-            self._buffer += chunk
-            if len(self._buffer) > 1 << 16:
-                return None
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        try:
-            return json.loads(line)
-        except (ValueError, RecursionError):  # a deeply nested line is garbage too
-            return None
+        """The worker's next line (see ``Worker.read_message``); None without a worker."""
+        return self._worker.read_message(deadline) if self._worker else None
 
     def _output_tail(self) -> str:
-        tail = self._output.tail() if self._output else ""
-        return f"; its last output: {tail}" if tail else ""
+        tail = self._worker.output.tail() if self._worker else ""
+        return f"{_OUTPUT_MARK}{tail}" if tail else ""
 
     def catalog(self) -> list[dict[str, Any]]:
         """What the submission registers, as its worker describes it, checked here.
@@ -309,7 +245,7 @@ class WorkerSession:
 
     def _catalog_reply(self) -> Any:
         """The worker's answer to the catalog order, within ``startup`` + ``call``."""
-        if self._proc is None and self.load_error is None:
+        if self._worker is None and self.load_error is None:
             self._start()
         if self.load_error is not None:
             raise self._failure(self.load_error.split(_OUTPUT_MARK)[0])
@@ -346,6 +282,21 @@ class WorkerSession:
             task = self._send(*following) if (following := next(pending, None)) else None
             yield outcome
 
+    def _order_for(self, plan: Plan, name: str) -> tuple[str, bool]:
+        """The order that runs ``plan``: by its index in the class's plans, the plan itself
+        when small (two orders at most wait in the pipe, so writing one never blocks), or
+        a file of its own in the session's ``plans`` folder; and whether it made that file."""
+        index = self.classroom.index(plan) if self.classroom else None
+        if index is not None:
+            return json.dumps({"book": self._book(), "index": index, "out": name}), False
+        data = encode_book([(plan.ops, plan.arrays)])
+        if len(data) <= INLINE_BYTES:
+            return json.dumps({"inline": base64.b64encode(data).decode(), "out": name}), False
+        assert self._root is not None
+        write_book(self._root / "plans" / name, [(plan.ops, plan.arrays)])
+        own = str(self._plans_seen() / name)
+        return json.dumps({"book": own, "index": 0, "out": name}), True
+
     def _send(self, plan: Plan, timeout: float | None) -> _Task:
         """Start ``plan`` in the worker (starting the worker if needed)."""
         left = self.limits.submission - self._spent
@@ -353,29 +304,34 @@ class WorkerSession:
             budget = f"{self.limits.submission:g} s"
             detail = f"the submission's time budget ({budget}) is used up"
             return _Task(outcome=Outcome(status="timeout", detail=detail))
-        if self._proc is None and self.load_error is None:
+        if self._worker is None and self.load_error is None:
             self._start()
         if self.load_error is not None:
             detail = f"the submission did not load: {self.load_error}"
             return _Task(outcome=Outcome(status="error", detail=detail))
         self._tasks += 1
         name = f"task{self._tasks}"
-        write_plan(self._plans / name, plan.ops, plan.arrays)
-        order = json.dumps({"plan": str(self._plans / name), "out": str(self._home / name)})
+        order, own = self._order_for(plan, name)
         if not self._order(order):  # the worker died between two checks: replaced, once
             self._stop()
             self._start()
             if self.load_error is not None or not self._order(order):
                 self._stop()
-                remove_tree(self._plans / name)
+                self._forget(name, own)
                 detail = "the worker died before the call"
                 return _Task(outcome=Outcome(status="crashed", detail=detail))
-        return _Task(name, time.monotonic(), min(timeout or self.limits.call, left))
+        return _Task(name, time.monotonic(), min(timeout or self.limits.call, left), own)
+
+    def _forget(self, name: str, own: bool) -> None:
+        """Remove a task's own plan file, if it had one."""
+        if own and self._root is not None:
+            remove(self._root / "plans" / name)
 
     def _order(self, order: str) -> bool:
         """Send the worker one order; False if its end of the pipe is closed."""
+        assert self._worker is not None
         try:
-            os.write(self._in, (order + "\n").encode())
+            os.write(self._worker.orders, (order + "\n").encode())
         except OSError:
             return False
         return True
@@ -384,31 +340,62 @@ class WorkerSession:
         """The outcome of a sent plan, once the worker answers or its time is up."""
         if task.outcome is not None:
             return task.outcome
-        folder = self._home / task.name
         waiting = time.monotonic()
         try:
-            message = self._read_message(task.sent + task.timeout)
-            if message == "timeout":
-                self._stop()
-                return Outcome(status="timeout", detail=f"no answer within {task.timeout:.3g} s")
-            if not isinstance(message, dict) or message.get("done") != task.name:
-                tail = self._output_tail()
-                self._stop()
-                return Outcome(status="crashed", detail=f"the worker died during the call{tail}")
-            outcome = read_outcome(folder)
-            if outcome.failure is not None and self.notebook is not None:
-                where = str(self._seen_as), self.submission.name
-                outcome.failure.trace = self.notebook.retrace(outcome.failure.trace, *where)
-            if outcome.failure is not None and outcome.failure.type in EXHAUSTED:
-                self._stop()  # the next check gets a fresh worker, not this one's leftovers
-            return outcome
-        except TransportError as exc:
-            detail = f"unreadable result from {self.submission.name}: {exc}"
-            return Outcome(status="error", detail=detail)
+            return self._answer(task)
         finally:  # the budget counts the time waited: never the grader's own judging
             self._spent += time.monotonic() - max(task.sent, waiting)
-            remove_tree(self._plans / task.name)
-            remove(folder)
+            self._forget(task.name, task.own)
+
+    def _answer(self, task: _Task) -> Outcome:
+        """Read and decode the worker's answer to ``task``."""
+        deadline = task.sent + task.timeout
+        head = self._read_message(deadline)
+        if head == "timeout":
+            self._stop()
+            return Outcome(status="timeout", detail=f"no answer within {task.timeout:.3g} s")
+        sizes = _sizes(head, task.name, self.limits.file_mb << 20)
+        if sizes is None:
+            tail = self._output_tail()
+            self._stop()
+            return Outcome(status="crashed", detail=f"the worker died during the call{tail}")
+        if isinstance(sizes, str):
+            self._stop()  # what follows on the pipe is not read: the worker is replaced
+            return Outcome(
+                status="error", detail=f"unreadable result from {self.submission.name}: {sizes}"
+            )
+        assert self._worker is not None
+        body = self._worker.read_exact(sum(sizes), deadline)
+        if not isinstance(body, bytes):
+            self._stop()
+            if body == "timeout":
+                return Outcome(status="timeout", detail=f"no answer within {task.timeout:.3g} s")
+            return Outcome(status="crashed", detail="the worker died while answering")
+        try:
+            outcome = decode_outcome(body[: sizes[0]], lambda: io.BytesIO(body[sizes[0] :]))
+        except TransportError as exc:
+            return Outcome(
+                status="error", detail=f"unreadable result from {self.submission.name}: {exc}"
+            )
+        if outcome.failure is not None and self.notebook is not None:
+            where = str(self._seen_as), self.submission.name
+            outcome.failure.trace = self.notebook.retrace(outcome.failure.trace, *where)
+        if outcome.failure is not None and outcome.failure.type in EXHAUSTED:
+            self._stop()  # the next check gets a fresh worker, not this one's leftovers
+        return outcome
+
+
+def _sizes(head: Any, name: str, limit: int) -> tuple[int, int] | str | None:
+    """The sizes of an answer's two buffers from its first line: None if the line is not
+    an answer to task ``name`` (the worker died or lied), a reason if they are too large."""
+    if not isinstance(head, dict) or head.get("done") != name:
+        return None
+    sizes = head.get("json"), head.get("records")
+    if not all(type(n) is int and n >= 0 for n in sizes):
+        return None
+    if sizes[0] > MAX_JSON_BYTES or sizes[1] > limit:
+        return f"the answer's {sizes[0] + sizes[1]} bytes are more than allowed"
+    return sizes  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -418,4 +405,6 @@ class _Task:
     name: str = ""
     sent: float = 0.0
     timeout: float = 0.0
+    own: bool = False
+    """Whether the plan has a file of its own, removed once answered."""
     outcome: Outcome | None = None

@@ -1,18 +1,20 @@
 """What crosses the trust boundary: JSON and ``.npy`` records, read strictly by the parent.
 
-Each side writes one JSON file and one file of ``.npy`` records one after the other (one
-file, not one per array: the round trip of a check costs two files). Never pickle: the
-parent reads only the files it names, checks each record's header (a real numeric dtype,
-a bounded size) before reading its data, and rebuilds plain values. A malformed result
-is the failure of that check only.
+The parent writes a class's plans once into one file (``write_book``). The worker answers
+each plan with two buffers on its pipe (``encode_outcome``): a JSON document of the saved
+values and the ``.npy`` records of their arrays, one after the other. Never pickle: the
+parent matches each record's header against the one text numpy writes for a plain
+numeric array, checks its size before reading its data, and rebuilds plain values. A
+malformed result is the failure of that check only.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
-import stat
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,8 +23,6 @@ import numpy as np
 
 from .plan import Failure, Outcome, Unsupported
 
-RESULT = "result.json"
-VALUES = "values.npy"
 MAX_JSON_BYTES = 4 << 20
 MAX_ARRAY_BYTES = 256 << 20
 MAX_NODES = 10_000
@@ -46,29 +46,53 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-ARRAYS = "arrays.npy"
+def _record(array: np.ndarray) -> bytes:
+    """One array as a ``.npy`` (1.0) record, its header the very text numpy writes."""
+    array = np.ascontiguousarray(array)
+    text = f"{{'descr': '{array.dtype.str}', 'fortran_order': False, 'shape': {array.shape!r}, }}"
+    text += " " * (-(len(text) + 11) % 64) + "\n"  # the whole header a multiple of 64 bytes
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode() + array.tobytes()
 
 
-def _write_records(path: Path, arrays: list[np.ndarray]) -> None:
-    with path.open("wb") as f:
-        for array in arrays:
-            np.lib.format.write_array(f, np.ascontiguousarray(array), allow_pickle=False)
+def _records(arrays: list[np.ndarray]) -> bytes:
+    """Arrays as ``.npy`` records one after the other: one buffer, parsed in one pass."""
+    return b"".join(_record(array) for array in arrays)
 
 
-def write_plan(folder: Path, ops: list[dict[str, Any]], arrays: dict[str, np.ndarray]) -> None:
-    """Write a plan for the worker: ``plan.json`` and its input arrays as ``.npy`` records."""
-    folder.mkdir(parents=True, exist_ok=True)
-    names = sorted(arrays)
-    _write_records(folder / ARRAYS, [arrays[k] for k in names])
-    (folder / "plan.json").write_text(json.dumps({"ops": ops, "arrays": names}))
+Book = list[tuple[list[dict[str, Any]], dict[str, np.ndarray]]]
+"""Plans as a worker holds them: each plan's ops and input arrays by name."""
 
 
-def read_plan(folder: Path) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
-    """The worker's side of ``write_plan``."""
-    data = json.loads((folder / "plan.json").read_text())
-    with (folder / ARRAYS).open("rb") as f:
-        arrays = {k: np.lib.format.read_array(f, allow_pickle=False) for k in data["arrays"]}
-    return data["ops"], arrays
+def encode_book(plans: Book) -> bytes:
+    """Plans as one buffer: a JSON line (each plan's ops and array names), then every
+    plan's input arrays as ``.npy`` records."""
+    names = [sorted(arrays) for _, arrays in plans]
+    index = [{"ops": ops, "arrays": n} for (ops, _), n in zip(plans, names, strict=True)]
+    records = _records([arrays[k] for (_, arrays), n in zip(plans, names, strict=True) for k in n])
+    return json.dumps(index).encode() + b"\n" + records
+
+
+def decode_book(data: bytes) -> Book:
+    """The worker's side of ``encode_book`` (the parent's data: trusted)."""
+    f = io.BytesIO(data)
+    index = json.loads(f.readline())
+    read = np.lib.format.read_array
+    return [
+        (plan["ops"], {k: read(f, allow_pickle=False) for k in plan["arrays"]}) for plan in index
+    ]
+
+
+def write_book(path: Path, plans: Book) -> None:
+    """Write plans to a new file (a class's, once; or a large plan of a session's own),
+    never through a link planted where it goes (a worker's, under rlimits)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(encode_book(plans))
+
+
+def read_book(path: Path) -> Book:
+    """The worker's side of ``write_book``."""
+    return decode_book(path.read_bytes())
 
 
 def _encode(value: Any, arrays: list[np.ndarray]) -> Any:
@@ -86,15 +110,14 @@ def _encode(value: Any, arrays: list[np.ndarray]) -> Any:
     return {"t": "unsupported", "v": type(value).__name__}
 
 
-def write_outcome(folder: Path, outcome: Outcome) -> None:
-    """The worker's answer: every saved value, arrays as ``.npy`` records, the rest as JSON."""
+def encode_outcome(outcome: Outcome) -> tuple[bytes, bytes]:
+    """The worker's answer as two buffers: JSON of every saved value (arrays by index) and
+    the arrays' ``.npy`` records."""
     arrays: list[np.ndarray] = []
     values = {k: _encode(v, arrays) for k, v in outcome.values.items()}
     failure = vars(outcome.failure) if outcome.failure else None
-    _write_records(folder / VALUES, arrays)
-    (folder / RESULT).write_text(
-        json.dumps({"values": values, "arrays": len(arrays), "failure": failure})
-    )
+    document = json.dumps({"values": values, "arrays": len(arrays), "failure": failure})
+    return document.encode(), _records(arrays)
 
 
 def _read_records(f: BinaryIO, count: int) -> list[np.ndarray]:
@@ -102,22 +125,41 @@ def _read_records(f: BinaryIO, count: int) -> list[np.ndarray]:
     return [_read_record(f) for _ in range(count)]
 
 
+_HEADER = re.compile(
+    rb"\{'descr': '([<>|][biuf][1248])', 'fortran_order': (False|True), "
+    rb"'shape': \((|\d+,|\d+(?:, \d+)+)\), \} *\n"
+)
+"""The one header text numpy writes for a plain numeric array, matched whole: anything
+else is refused, and no parser of Python literals runs on a worker's bytes."""
+MAX_HEADER = 10_000
+
+
 def _read_header(f: BinaryIO) -> tuple[Any, bool, np.dtype]:
-    """One record's header (shape, Fortran order, dtype), parsed by numpy: no data read."""
-    try:
-        version = np.lib.format.read_magic(f)
-    except ValueError:
-        raise TransportError("a result array is not in the .npy format") from None
-    read_header = {
-        (1, 0): np.lib.format.read_array_header_1_0,
-        (2, 0): np.lib.format.read_array_header_2_0,
-    }.get(version)
-    if read_header is None:
+    """One record's header (shape, Fortran order, dtype), read strictly: no data read."""
+    start = f.read(10)
+    if len(start) < 10 or start[:6] != b"\x93NUMPY":
+        raise TransportError("a result array is not in the .npy format")
+    version = (start[6], start[7])
+    if version == (1, 0):
+        length = int.from_bytes(start[8:10], "little")
+    elif version == (2, 0):
+        more = f.read(2)
+        length = int.from_bytes(start[8:10] + more, "little") if len(more) == 2 else -1
+    else:
         raise TransportError(f"unsupported .npy version {version}")
+    if not 0 < length <= MAX_HEADER:
+        raise TransportError("a bad .npy header: its length")
+    text = f.read(length)
+    found = _HEADER.fullmatch(text)
+    if found is None:
+        raise TransportError("a bad .npy header: not a plain numeric array's")
+    descr, fortran, dims = found.groups()
+    shape = tuple(int(n) for n in dims.replace(b",", b" ").split())
     try:
-        return read_header(f)
-    except Exception as exc:  # numpy's parser on hostile text: any failure is a bad header
-        raise TransportError(f"a bad .npy header: {one_line(exc)}") from None
+        dtype = np.dtype(descr.decode())
+    except TypeError:  # a width the kind does not have, such as b2 or f1
+        raise TransportError(f"a bad .npy header: dtype {descr!r}") from None
+    return shape, fortran == b"True", dtype
 
 
 def _record_size(shape: Any, dtype: np.dtype) -> int:
@@ -176,37 +218,6 @@ def _decode(node: Any, arrays: list[np.ndarray], budget: list[int], depth: int =
     if tag == "list" and isinstance(v, list):
         return [_decode(x, arrays, budget, depth + 1) for x in v]
     raise TransportError(f"malformed value of tag {tag!r:.20}")
-
-
-def read_outcome(folder: Path) -> Outcome:
-    """The parent's side: rebuild an Outcome, or raise TransportError if it is malformed.
-
-    The folder is the worker's: every file is opened without following links and must be
-    a regular file, so a link planted there cannot make the parent read another file.
-    """
-    try:
-        folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError:
-        raise TransportError("the worker wrote no result folder") from None
-    try:
-        with _open_plain(folder_fd, RESULT, MAX_JSON_BYTES) as f:
-            raw = f.read(MAX_JSON_BYTES + 1)
-        return decode_outcome(raw, lambda: _open_plain(folder_fd, VALUES, MAX_ARRAY_BYTES))
-    finally:
-        os.close(folder_fd)
-
-
-def _open_plain(folder_fd: int, name: str, limit: int) -> BinaryIO:
-    """Open a regular file of the worker's folder: never a link, a fifo or a device."""
-    try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd)
-    except OSError:
-        raise TransportError(f"the worker wrote no {name} (or a link in its place)") from None
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-        os.close(fd)
-        raise TransportError(f"{name} is not a plain file of an allowed size")
-    return os.fdopen(fd, "rb")
 
 
 def decode_outcome(raw: bytes, records: Callable[[], BinaryIO]) -> Outcome:

@@ -34,9 +34,11 @@ WORKER_MODULES = (
     "problems.py",
     "regression.py",
     "sandbox/__init__.py",
+    "sandbox/isolate.py",
     "sandbox/plan.py",
     "sandbox/transport.py",
     "sandbox/worker.py",
+    "sandbox/zygote.py",
 )
 """The gradekit files a worker sees, relative to the package: the contract (hookspecs,
 registry, protocols), the plugin loader, the plan executor and the trusted routines."""
@@ -44,11 +46,14 @@ registry, protocols), the plugin loader, the plan executor and the trusted routi
 LIBRARIES = ("numpy", "pluggy")
 """The distributions a worker may import besides the standard library."""
 
-BOOT = (
-    "import sys; sys.path.insert(0, sys.argv.pop(1)); import runpy; "
-    "runpy.run_module('gradekit.sandbox.worker', run_name='__main__', alter_sys=True)"
-)
-"""The worker's ``-c`` program: put the view first on the path, then run the worker."""
+
+def boot(module: str) -> str:
+    """The ``-c`` program of a worker (``worker``) or a template (``zygote``): put the
+    view first on the path, then run ``gradekit.sandbox.<module>`` as ``__main__``."""
+    return (
+        "import sys; sys.path.insert(0, sys.argv.pop(1)); import runpy; "
+        f"runpy.run_module('gradekit.sandbox.{module}', run_name='__main__', alter_sys=True)"
+    )
 
 
 @cache

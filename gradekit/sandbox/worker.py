@@ -3,15 +3,17 @@
 Started with only the standard library, numpy, pluggy and gradekit's contract on its
 path (see ``view``), with the arguments ``SUBMISSION FD_IN FD_OUT``. Its first order is
 its limits, which it sets on itself before it imports the submission. The control pipe
-carries only folder names and acknowledgements, and the submission's catalog when the
-parent asks for it (``{"catalog": true}``). Plans are files in a folder the parent writes
-(read-only under bubblewrap); results are files in a folder of the worker's. Nothing the
-worker says is trusted: the parent validates every result.
+carries orders (a plan by its file and index, or ``{"catalog": true}``) one way, and
+acknowledgements, the submission's catalog and each plan's outcome (``answer``) the
+other. Plans are files the parent writes (read-only under bubblewrap); a warm worker,
+forked by a template (``zygote``), already holds the class's. Nothing the worker says is
+trusted: the parent validates every result.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
 import difflib
 import inspect
 import json
@@ -20,6 +22,7 @@ import resource
 import sys
 import textwrap
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -29,8 +32,8 @@ from ..components import KINDS
 from ..errors import SubmissionError
 from ..plugins import load_catalog
 from ..registry import Entry
-from .plan import execute
-from .transport import read_plan, write_outcome
+from .plan import Outcome, execute
+from .transport import Book, decode_book, encode_outcome, read_book
 
 _HIDE = (str(Path(gradekit.__file__).parent), str(Path(np.__file__).parent))
 
@@ -112,20 +115,28 @@ def apply_limits(
         resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
-def main(argv: list[str]) -> int:
+def answer(out: BinaryIO, name: str, outcome: Outcome) -> None:
+    """Send one plan's outcome: a line with the sizes of its two buffers, then both."""
+    document, records = encode_outcome(outcome)
+    head = {"done": name, "json": len(document), "records": len(records)}
+    out.write(json.dumps(head).encode() + b"\n" + document + records)
+    out.flush()
+
+
+def serve(fd_in: int, fd_out: int, submission: str, books: dict[str, Book]) -> int:
     """Set the limits, load the submission, say whether it loaded, then run plans until
-    the pipe closes."""
-    submission, fd_in, fd_out = argv[0], int(argv[1]), int(argv[2])
+    the pipe closes. A plan is named by a file of plans and its index there; ``books``
+    holds the files already read (the class's, read once by a template)."""
     os.environ.pop("PWD", None)  # set by bubblewrap's --chdir; the worker's env is only ours
     control_in = os.fdopen(fd_in, "r")
-    control_out = os.fdopen(fd_out, "w")
+    control_out = os.fdopen(fd_out, "wb")
     limits = json.loads(control_in.readline() or "null")
     if not isinstance(limits, dict):
         return 1  # the parent closed the pipe before it sent the limits
     apply_limits(**limits)
 
     def say(message: dict) -> None:
-        control_out.write(json.dumps(message) + "\n")
+        control_out.write(json.dumps(message).encode() + b"\n")
         control_out.flush()
 
     try:
@@ -146,12 +157,20 @@ def main(argv: list[str]) -> int:
         if order.get("catalog") is True:
             say({"catalog": [describe(entry) for entry in catalog]})
             continue
-        ops, arrays = read_plan(Path(order["plan"]))
-        out = Path(order["out"])
-        out.mkdir()
-        write_outcome(out, execute(ops, arrays, resolve, hide=_HIDE))
-        say({"done": out.name})
+        if "inline" in order:
+            ops, arrays = decode_book(base64.b64decode(order["inline"]))[0]
+        else:
+            ops, arrays = (books.get(order["book"]) or read_book(Path(order["book"])))[
+                order["index"]
+            ]
+        answer(control_out, order["out"], execute(ops, arrays, resolve, hide=_HIDE))
     return 0
+
+
+def main(argv: list[str]) -> int:
+    """A cold worker: ``SUBMISSION FD_IN FD_OUT``, started for one submission."""
+    submission, fd_in, fd_out = argv[0], int(argv[1]), int(argv[2])
+    return serve(fd_in, fd_out, submission, {})
 
 
 if __name__ == "__main__":

@@ -60,6 +60,12 @@ def infinite_op_answer() -> str:
     return json.dumps({"values": {}, "arrays": 0, "failure": failure})
 
 
+def frame(name: str, document: str, records: bytes) -> bytes:
+    """A worker's answer on its pipe: the line with the two sizes, then both buffers."""
+    head = {"done": name, "json": len(document.encode()), "records": len(records)}
+    return json.dumps(head).encode() + b"\n" + document.encode() + records
+
+
 def deep_line() -> bytes:
     """A control-pipe line of 60 kB: a list nested 30000 times."""
     return b"[" * 30_000 + b"]" * 30_000 + b"\n"
@@ -76,7 +82,7 @@ def deep_tree(top: str, depth: int) -> None:
     os.close(fd)
 
 
-HELPERS = (npy_header, array_answer, deep_answer, infinite_op_answer, deep_line, deep_tree)
+HELPERS = (npy_header, array_answer, deep_answer, infinite_op_answer, frame, deep_line, deep_tree)
 
 ARMED = """
 import json
@@ -94,18 +100,19 @@ class ReLU(ReLU):
 
 
 def _patch(module):
-    real = getattr(module, "write_outcome", None)
+    real = getattr(module, "answer", None)
     if real is None or getattr(real, "hostile", False):
         return
 
-    def write_outcome(folder, outcome):
-        real(folder, outcome)
-        if ARMED[0]:
-            ARMED[0] = False
-            forge(Path(folder), next(iter(outcome.values), "y"))
+    def answer(out, name, outcome):
+        if not ARMED[0]:
+            return real(out, name, outcome)
+        ARMED[0] = False
+        out.write(forge(name, next(iter(outcome.values), "y")))
+        out.flush()
 
-    write_outcome.hostile = True
-    module.write_outcome = write_outcome
+    answer.hostile = True
+    module.answer = answer
 
 
 for _name in ("__main__", "gradekit.sandbox.worker"):
@@ -117,32 +124,28 @@ for _name in ("__main__", "gradekit.sandbox.worker"):
 ROUTES: dict[str, str] = {
     "npy_wraps": ARMED
     + """
-def forge(folder, key):
-    (folder / "values.npy").write_bytes(npy_header((1 << 32, 1 << 32)) + bytes(64))
-    (folder / "result.json").write_text(array_answer(key))
+def forge(name, key):
+    return frame(name, array_answer(key), npy_header((1 << 32, 1 << 32)) + bytes(64))
 """,
     "npy_overflows": ARMED
     + """
-def forge(folder, key):
-    (folder / "values.npy").write_bytes(npy_header((1 << 64,)) + bytes(64))
-    (folder / "result.json").write_text(array_answer(key))
+def forge(name, key):
+    return frame(name, array_answer(key), npy_header((1 << 64,)) + bytes(64))
 """,
     "deep_result": ARMED
     + """
-def forge(folder, key):
-    (folder / "values.npy").write_bytes(b"")
-    (folder / "result.json").write_text(deep_answer(key))
+def forge(name, key):
+    return frame(name, deep_answer(key), b"")
 """,
     "infinite_op": ARMED
     + """
-def forge(folder, key):
-    (folder / "values.npy").write_bytes(b"")
-    (folder / "result.json").write_text(infinite_op_answer())
+def forge(name, key):
+    return frame(name, infinite_op_answer(), b"")
 """,
     "deep_control_line": ARMED
     + """
-def forge(folder, key):
-    os.write(int(sys.argv[-1]), deep_line())
+def forge(name, key):
+    return deep_line()
 """,
     "deep_tree": f"""
 deep_tree(".", {DEPTH})  # in the worker's own folder, at import
@@ -315,7 +318,7 @@ def test_a_backward_of_another_shape_fails_its_linearity_case(graded):
 
 # ---------------------------------------------------- each route broke the old code
 def _answer(route: str) -> tuple[bytes, bytes]:
-    """The (result.json, values.npy) bytes a route's ``forge`` writes for value ``y``."""
+    """The (document, records) a route's ``forge`` sends for value ``y``."""
     if route == "npy_wraps":
         return array_answer("y").encode(), npy_header((1 << 32, 1 << 32)) + bytes(64)
     if route == "npy_overflows":

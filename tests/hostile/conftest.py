@@ -357,6 +357,7 @@ def grade_in_arena(
                 else:
                     results = run(g, subs)
             finally:
+                g.close()  # the class's folder and template go with the class
                 seconds = time.monotonic() - start
                 if trace_memory:
                     peak = tracemalloc.get_traced_memory()[1]

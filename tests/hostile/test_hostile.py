@@ -23,7 +23,6 @@ from .conftest import (
     EXAMPLES,
     INIT_LIMITS,
     LIMITS,
-    SECRET,
     SLACK,
     UNTIMED,
     grade_in_arena,
@@ -90,7 +89,6 @@ ATTACKS: dict[str, Attack] = {
     "read_secrets": Attack(needle="LEAK:"),
     "write_results": Attack(needle="LEAK:"),
     "symlink_plan": Attack((), honest=()),
-    "symlink_result": Attack(statuses=("error", "failed")),
     "fake_passed": Attack(control=True, same=True),
     "forge_control": Attack(control=True),
     "detect_grader": Attack(needle="LEAK:"),
@@ -271,11 +269,6 @@ def test_results_files_are_not_written(graded, backend, request):
 
 
 def test_the_grader_follows_no_link_of_the_worker(graded):
-    g = graded("symlink_result")
-    for check in g.result.checks:
-        assert f"{SECRET:g}" not in check.message + check.output, check.name
-    for check_id in RELU:
-        assert g.check(check_id).status != "passed"
     assert graded("symlink_plan").changed == []
 
 

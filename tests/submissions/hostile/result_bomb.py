@@ -1,10 +1,9 @@
-"""Hostile: the worker's answer names one 15 MB array 64 times, and claims thousands more,
-each file within the file-size limit, to exhaust the grader's memory rather than its own.
-Only relu's checks are forged."""
+"""Hostile: the worker's answer names one 15 MB array 64 times, within the answer's size
+limit, to exhaust the grader's memory rather than its own. Only relu's checks are forged."""
 
+import io
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -15,27 +14,25 @@ ARMED = [False]  # set while the check in progress is one of relu's
 
 
 def _patch(module):
-    real = getattr(module, "write_outcome", None)
+    real = getattr(module, "answer", None)
     if real is None or getattr(real, "hostile", False):
         return
 
-    def write_outcome(folder, outcome):
+    def answer(out, name, outcome):
         if not ARMED[0]:
-            return real(folder, outcome)
+            return real(out, name, outcome)
         ARMED[0] = False
-        folder = Path(folder)
-        big = np.ones((15 << 20) // 8 - 16)
-        with open(folder / "values.npy", "wb") as f:
-            np.lib.format.write_array(f, big, allow_pickle=False)
-        np.save(folder / "v0.npy", big, allow_pickle=False)  # an older transport's name
-        array = {"t": "array", "index": 0, "file": "v0.npy"}
-        many = {"t": "list", "v": [array] * REFS}
+        records = io.BytesIO()
+        np.lib.format.write_array(records, np.ones((15 << 20) // 8 - 16), allow_pickle=False)
+        many = {"t": "list", "v": [{"t": "array", "index": 0}] * REFS}
         values = {next(iter(outcome.values), "y"): many}  # one value: 1 GB at most
-        result = {"values": values, "arrays": 1, "failure": None}
-        (folder / "result.json").write_text(json.dumps(result))
+        document = json.dumps({"values": values, "arrays": 1, "failure": None}).encode()
+        head = {"done": name, "json": len(document), "records": len(records.getvalue())}
+        out.write(json.dumps(head).encode() + b"\n" + document + records.getvalue())
+        out.flush()
 
-    write_outcome.hostile = True
-    module.write_outcome = write_outcome
+    answer.hostile = True
+    module.answer = answer
 
 
 for _name in ("__main__", "gradekit.sandbox.worker"):

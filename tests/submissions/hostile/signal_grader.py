@@ -1,5 +1,6 @@
-"""Hostile: relu sends SIGINT and SIGTERM to its parent process, the grader, as a TA's Ctrl-C
-would (stopping a whole class's grading), then reports whom it signalled."""
+"""Hostile: relu sends SIGINT and SIGTERM to the grader, as a TA's Ctrl-C would (stopping a
+whole class's grading), then reports whom it signalled. The grader is its parent, or the
+parent of the warm template that forked it, when /proc shows one."""
 
 import json
 import os
@@ -17,14 +18,26 @@ class ReLU:
     def forward(self, x, *, training=True):
         parent = os.getppid()
         sent = []
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                if parent > 1:
-                    os.kill(parent, sig)
+        for pid in _ancestors(parent):
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    os.kill(pid, sig)
                     sent.append(int(sig))
-            except OSError:
-                pass
+                except OSError:
+                    pass
         raise RuntimeError("LEAK:" + json.dumps({"parent": parent, "sent": sent}))
+
+
+def _ancestors(pid):
+    """The parent, and the grader above it if the parent is gradekit's template."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            template = b"zygote" in f.read()
+        with open(f"/proc/{pid}/stat") as f:
+            above = int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return [pid] if pid > 1 else []
+    return [pid, above] if template and above > 1 else [pid] if pid > 1 else []
 
 
 class Tanh:

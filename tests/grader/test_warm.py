@@ -1,0 +1,173 @@
+"""Warm workers: forked per submission by one template, yet nothing crosses between them.
+
+Each probe submission reports what it can see from inside its worker (as the message of
+an exception, the only channel a test needs): the modules, files, environment variables
+and random draws another submission left, the class's folder, its capabilities.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from gradekit.sandbox.backends import available
+from gradekit.sandbox.classroom import Classroom
+from gradekit.sandbox.plan import Plan
+from gradekit.sandbox.runner import Limits, WorkerSession
+
+PROBE = textwrap.dedent(
+    """
+    import ctypes, json, os, random, sys
+    from pathlib import Path
+    import numpy as np
+    import gradekit
+
+    MARK = {mark!r}
+    SEEN = {{
+        "modules": sorted(m for m in sys.modules if m.startswith("probe_mark_")),
+        "env": sorted(k for k in os.environ if k.startswith("PROBE_MARK_")),
+        "home": sorted(os.listdir(".")),
+        "numpy": np.random.random(4).tolist(),
+        "random": [random.random() for _ in range(4)],
+    }}
+    sys.modules["probe_mark_" + MARK] = sys
+    os.environ["PROBE_MARK_" + MARK] = "1"
+    Path("left_by_" + MARK).write_text(MARK)
+
+
+    def _others(roots):
+        found = []
+        for root in roots:
+            try:
+                found += [str(p) for p in Path(root).rglob("left_by_*")]
+            except OSError as exc:
+                found.append(f"unreadable: {{exc.strerror}}")
+        return sorted(found)
+
+
+    def _capabilities():
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+        data = (ctypes.c_uint32 * 6)()
+        ctypes.CDLL(None).capget(header, data)
+        return [data[0], data[3]]  # effective, low and high words
+
+
+    def _writable(path):
+        try:
+            Path(path, "probe").write_text("x")
+            return True
+        except OSError:
+            return False
+
+
+    class ReLU:
+        def __init__(self):
+            self.params, self.grads = {{}}, {{}}
+
+        def forward(self, x, *, training=True):
+            report = dict(SEEN, class_files=_others({classes!r}), caps=_capabilities())
+            report["writable"] = [p for p in ("/", "/tmp", "/class", "/plans") if _writable(p)]
+            raise RuntimeError("LEAK:" + json.dumps(report))
+
+
+    @gradekit.hookimpl
+    def gradekit_register(registry):
+        registry.activations["relu"] = ReLU
+    """
+)
+
+
+def probe_plan() -> Plan:
+    plan = Plan()
+    plan.make("act", "activations", "relu")
+    plan.call("act", "forward", plan.array([[1.0]]), save="y")
+    return plan
+
+
+def report(session: WorkerSession) -> dict:
+    outcome = session.run(probe_plan())
+    assert outcome.failure is not None, outcome.detail
+    message = outcome.failure.message
+    assert message.startswith("LEAK:"), message
+    return json.loads(message[len("LEAK:") :])
+
+
+@pytest.fixture(params=["bwrap", "rlimits"])
+def backend(request) -> str:
+    if request.param not in available():
+        pytest.skip(f"the {request.param} backend does not work on this machine")
+    return request.param
+
+
+def probes(tmp_path: Path, room: Classroom) -> list[Path]:
+    paths = []
+    for mark in ("a", "b"):
+        path = tmp_path / f"probe_{mark}.py"
+        path.write_text(PROBE.format(mark=mark, classes=[str(room.root), "/class"]))
+        paths.append(path)
+    return paths
+
+
+def test_two_submissions_of_one_template_share_nothing(tmp_path, backend):
+    """A then B, each forked by the same template: B sees none of A's modules, files,
+    environment or random draws."""
+    room = Classroom([probe_plan()], backend, ())
+    try:
+        first, second = probes(tmp_path, room)
+        seen = []
+        for path in (first, second):
+            with WorkerSession(path, Limits(call=30.0), backend, (), room) as session:
+                seen.append(report(session))
+                assert session.warm, "the session fell back to a cold worker"
+        template = room.template()
+        assert template is not None and room._started == [template], "one template for both"
+        a, b = seen
+        assert a["modules"] == b["modules"] == [] and a["env"] == b["env"] == []
+        assert a["home"] == b["home"] == [], "a worker's folder starts empty"
+        assert a["numpy"] != b["numpy"], "numpy's global random state was shared"
+        assert a["random"] != b["random"], "Python's random state was shared"
+    finally:
+        room.close()
+
+
+@pytest.mark.skipif("bwrap" not in available(), reason="bubblewrap does not work here")
+def test_a_confined_warm_worker_sees_no_other_submission_and_holds_no_capability(tmp_path):
+    """Two sessions open at once: B cannot read A's folder (the class's folder is covered),
+    can write only its own home, and has no capability left with which to undo a mount."""
+    room = Classroom([probe_plan()], "bwrap", ())
+    try:
+        first, second = probes(tmp_path, room)
+        with WorkerSession(first, Limits(call=30.0), "bwrap", (), room) as a:
+            report(a)
+            assert list(room.root.rglob("left_by_a")), "A wrote its file into its home"
+            with WorkerSession(second, Limits(call=30.0), "bwrap", (), room) as b:
+                seen = report(b)
+                assert b.warm
+        assert not any("left_by_a" in p for p in seen["class_files"]), seen["class_files"]
+        assert seen["caps"] == [0, 0], "the worker kept capabilities"
+        assert seen["writable"] == [], seen["writable"]
+        assert seen["home"] == []
+    finally:
+        room.close()
+
+
+def test_a_template_that_died_leaves_cold_workers(tmp_path, backend):
+    """The template is killed: the next submission is graded by a cold worker, correctly."""
+    room = Classroom([probe_plan()], backend, ())
+    try:
+        first, second = probes(tmp_path, room)
+        with WorkerSession(first, Limits(call=30.0), backend, (), room) as session:
+            report(session)
+        template = room.template()
+        assert template is not None
+        template._proc.kill()
+        template._proc.wait()
+        with WorkerSession(second, Limits(call=30.0), backend, (), room) as session:
+            assert report(session)["modules"] == []
+            assert not session.warm
+        assert room.template() is None
+    finally:
+        room.close()
