@@ -12,10 +12,14 @@ is shared, so absolute times are noisy; ratios of interleaved, best-of-N timings
   bundled assignment's width and at the lecture's 4096;
 - ``submission``: one full submission (the correct example) graded on every bundled
   assignment, split by check kind, with the sandbox's share;
-- ``overhead``: each sandbox backend against an unsandboxed in-process run of the same
-  checks on the same submission;
+- ``overhead``: each sandbox backend, with warm and cold workers, against an unsandboxed
+  in-process run of the same checks on the same submission;
+- ``roundtrip``: one small check through a warm worker against a plain pipe round trip
+  of the same bytes between two Python processes;
 - ``class``: classes of generated submissions (correct, buggy and a few hostile ones),
-  with ``--jobs 1`` and ``--jobs 2``, and a cached regrade.
+  with ``--jobs 1`` and ``--jobs 2``, and a cached regrade;
+- ``classes``: a class on all five assignments with ``--jobs 1`` and ``--jobs 2``
+  against the in-process floor of the same work.
 """
 
 from __future__ import annotations
@@ -27,14 +31,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import ROOT, best, make_class, table, timed
+from sandbox_costs import classes_section, overhead_section, roundtrip_section
 
 from gradekit.assignments import bundled_assignments, load_assignment
 from gradekit.batch import grade_all, open_cache
@@ -44,28 +48,7 @@ from gradekit.plugins import load_catalog
 from gradekit.sandbox.backends import available
 from gradekit.sandbox.runner import LocalSession, WorkerSession
 
-ROOT = Path(__file__).resolve().parents[1]
-SUBMISSIONS = ROOT / "tests" / "submissions"
-SECTIONS = ("gradient", "init", "width", "submission", "overhead", "class")
-
-
-def timed(run: Callable[[], Any]) -> tuple[float, Any]:
-    """Wall seconds of one call, and what it returned."""
-    start = time.perf_counter()
-    out = run()
-    return time.perf_counter() - start, out
-
-
-def best(run: Callable[[], Any], repeats: int) -> float:
-    return min(timed(run)[0] for _ in range(repeats))
-
-
-def table(header: list[str], rows: list[list[Any]]) -> None:
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|")
-    for row in rows:
-        print("| " + " | ".join(str(c) for c in row) + " |")
-    print()
+SECTIONS = ("gradient", "init", "width", "submission", "overhead", "roundtrip", "class", "classes")
 
 
 # ------------------------------------------------------------------ (a) gradient checks
@@ -428,67 +411,7 @@ def submission_section() -> None:
     )
 
 
-# ------------------------------------------------------------------ the sandbox's overhead
-def overhead_section(repeats: int) -> None:
-    print(f"## The sandbox's overhead (correct example, best of {repeats})\n")
-    rows, totals = [], defaultdict(float)
-    for name in bundled_assignments():
-        assignment = load_assignment(name)
-        example = assignment.folder / "examples" / "correct.py"
-        catalog = load_catalog(example, reference=False, installed=False)
-        factories = {(e.kind, e.name): e.factory for e in catalog}
-        grader = Grader(assignment)
-
-        def in_process(grader: Grader = grader, factories: dict = factories) -> None:
-            session = LocalSession(factories)
-            for check in grader.checks:
-                grader.verdict(check, session.run(check.plan))
-
-        in_process()  # the reference's expected outcomes, once, outside the timings
-        runs = [("in-process (no sandbox)", in_process)]
-        for backend in available():
-            g = Grader(assignment, backend=backend)
-            g.checks = grader.checks  # the same prepared checks and expected outcomes
-            runs.append((f"worker, {backend}", lambda g=g, e=example: g.grade(e)))
-        times = {label: [] for label, _ in runs}
-        for _ in range(repeats):
-            for label, run in runs:
-                times[label].append(timed(run)[0])
-        base = min(times[runs[0][0]])
-        for label, _ in runs:
-            t = min(times[label])
-            totals[label] += t
-            rows.append([name, label, f"{t:.3f}", f"{t / base:.2f}x"])
-    base = next(iter(totals.values()))
-    for label, t in totals.items():
-        rows.append(["**all bundled**", label, f"{t:.3f}", f"{t / base:.2f}x"])
-    table(["assignment", "how", "seconds", "ratio to in-process"], rows)
-
-
 # ------------------------------------------------------------------ (d) a class
-HOSTILE = ("exit_at_import", "liar", "loop_in_method")
-
-
-def make_class(folder: Path, size: int, assignment_name: str) -> dict[str, int]:
-    """``size`` distinct submission files: correct ones (the example and independent
-    alternatives), buggy ones, and about 2% hostile ones (backprop only)."""
-    examples = load_assignment(assignment_name).folder / "examples"
-    correct = [examples / "correct.py", *sorted((SUBMISSIONS / "correct").glob("alt_*.py"))]
-    buggy = [examples / "buggy.py"]
-    hostile = [SUBMISSIONS / "hostile" / f"{h}.py" for h in HOSTILE]
-    mix: dict[str, int] = defaultdict(int)
-    for i in range(size):
-        if assignment_name == "backprop" and i % 50 == 49:
-            source, label = hostile[(i // 50) % len(hostile)], "hostile"
-        elif i % 2:
-            source, label = buggy[i % len(buggy)], "buggy"
-        else:
-            source, label = correct[(i // 2) % len(correct)], "correct"
-        mix[label] += 1
-        (folder / f"student{i:04d}.py").write_text(source.read_text() + f"\n# student {i}\n")
-    return dict(mix)
-
-
 def class_section(sizes: list[int], name: str, timeout: float, jobs: list[int]) -> None:
     for size in sizes:
         print(
@@ -595,6 +518,8 @@ def main() -> None:
     parser.add_argument("--class-assignment", default="backprop")
     parser.add_argument("--class-timeout", type=float, default=2.0, help="seconds per call in (d)")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--roundtrips", type=int, default=2000, help="round trips timed")
+    parser.add_argument("--classes-size", type=int, default=500, help="the class of 'classes'")
     parser.add_argument(
         "--init-repeats", type=int, default=5, help="best of how many runs in (b), each cheap"
     )
@@ -615,10 +540,14 @@ def main() -> None:
         submission_section()
     if "overhead" in chosen:
         overhead_section(args.repeats)
+    if "roundtrip" in chosen:
+        roundtrip_section(args.roundtrips)
     if "class" in chosen:
         sizes = [int(s) for s in args.class_sizes.split(",") if s]
         jobs = [int(j) for j in args.class_jobs.split(",")]
         class_section(sizes, args.class_assignment, args.class_timeout, jobs)
+    if "classes" in chosen:
+        classes_section(args.classes_size, args.class_timeout)
     shutil.rmtree(ROOT / "benchmarks" / "__pycache__", ignore_errors=True)
 
 

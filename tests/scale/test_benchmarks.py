@@ -1,14 +1,19 @@
 """The benchmark's own pieces, at small sizes: the per-entry loop and gradekit's check
-agree, the generated class has its mix, and the experiments run at both widths."""
+agree, the generated class has its mix, the experiments run at both widths, the sandbox's
+in-process floor grades as the sandbox does, and the round trip is measured."""
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
+from gradekit.assignments import load_assignment
 from gradekit.checks import Target, check_kinds
+from gradekit.grading import Grader
+from gradekit.sandbox.backends import available
 from gradekit.sandbox.runner import LocalSession
 
 RUN = Path(__file__).parents[2] / "benchmarks" / "run.py"
@@ -16,10 +21,38 @@ RUN = Path(__file__).parents[2] / "benchmarks" / "run.py"
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("gradekit_benchmarks", RUN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """benchmarks/run.py as a module, its sibling modules importable as when it runs."""
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        spec = importlib.util.spec_from_file_location("gradekit_benchmarks", RUN)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(RUN.parent))
+
+
+def test_the_in_process_floor_grades_as_the_sandbox_does(bench):
+    """The floor the sandbox is measured against is the same work: the same verdicts."""
+    from sandbox_costs import in_process
+
+    for name in ("backprop", "training"):
+        grader = Grader(load_assignment(name))
+        for example in ("correct", "buggy"):
+            path = grader.assignment.folder / "examples" / f"{example}.py"
+            here = in_process(grader, path, example).model_dump(exclude={"path", "load_error"})
+            there = grader.grade(path, example).model_dump(exclude={"path", "load_error"})
+            assert here == there, (name, example)
+        grader.close()
+
+
+def test_the_round_trip_section_compares_a_warm_worker_with_a_pipe(bench, capsys):
+    from sandbox_costs import roundtrip_section
+
+    roundtrip_section(20)
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + len(available()), rows
+    assert all(float(row.split("|")[-2].strip(" *x")) > 0 for row in rows[1:])
 
 
 @pytest.mark.parametrize("bug", [None, "one entry", "derivative"])

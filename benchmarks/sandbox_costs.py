@@ -1,0 +1,227 @@
+"""What the sandbox costs, each figure beside its in-process floor from the same run.
+
+- ``overhead_section``: one submission on every bundled assignment, graded through warm
+  and cold workers under each backend, against the same checks run and judged in-process;
+- ``roundtrip_section``: one small check (a 16x8 array each way) through a warm worker,
+  against a plain pipe round trip of the same bytes between two Python processes;
+- ``classes_section``: a generated class on all five assignments with ``--jobs 1`` and
+  ``--jobs 2``, against the in-process floor of the same work.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import make_class, table, timed
+
+from gradekit.assignments import bundled_assignments, load_assignment
+from gradekit.batch import grade_all
+from gradekit.grading import Grader
+from gradekit.plugins import load_catalog
+from gradekit.results import SubmissionResult
+from gradekit.sandbox.backends import available
+from gradekit.sandbox.plan import Plan
+from gradekit.sandbox.runner import LocalSession, WorkerSession
+from gradekit.sandbox.transport import encode_outcome
+
+
+def in_process(grader: Grader, path: Path, name: str) -> SubmissionResult:
+    """``path`` graded with no sandbox: imported here, its plans run and judged here."""
+    catalog = load_catalog(path, reference=False, installed=False)
+    session = LocalSession({(e.kind, e.name): e.factory for e in catalog})
+    outcomes = (session.run(check.plan) for check in grader.checks)
+    results = grader.judge_all(grader.checks, outcomes, name)
+    return grader._result(path, name, results, None)
+
+
+def _grader(assignment: Any, backend: str, warm: bool, like: Grader) -> Grader:
+    grader = Grader(assignment, backend=backend)
+    grader.warm = warm
+    grader.checks = like.checks  # the same prepared checks and expected outcomes
+    grader.grade(assignment.folder / "examples" / "correct.py")  # the template starts here
+    return grader
+
+
+def overhead_section(repeats: int) -> None:
+    print(f"## The sandbox's overhead (correct example, best of {repeats})\n")
+    print(
+        "Warm: the class's template already started (its start is the last column, paid "
+        "once per class and assignment). Cold: a worker started for the submission alone.\n"
+    )
+    rows, totals, starts = [], defaultdict(float), defaultdict(float)
+    for name in bundled_assignments():
+        assignment = load_assignment(name)
+        example = assignment.folder / "examples" / "correct.py"
+        base = Grader(assignment)
+        in_process(base, example, "correct")  # the reference's outcomes, outside the timings
+        runs = [("in-process (no sandbox)", lambda g=base, e=example: in_process(g, e, "c"))]
+        for backend in available():
+            for warm in (True, False):
+                start, g = timed(
+                    lambda b=backend, w=warm, a=assignment, c=base: _grader(a, b, w, c)
+                )
+                label = f"{'warm' if warm else 'cold'} worker, {backend}"
+                starts[label] += start
+                runs.append((label, lambda g=g, e=example: g.grade(e)))
+        times: dict[str, list[float]] = {label: [] for label, _ in runs}
+        for _ in range(repeats):
+            for label, run in runs:
+                times[label].append(timed(run)[0])
+        floor = min(times[runs[0][0]])
+        for label, _ in runs:
+            t = min(times[label])
+            totals[label] += t
+            rows.append([name, label, f"{t:.3f}", f"{t / floor:.2f}x"])
+    floor = next(iter(totals.values()))
+    for label, t in totals.items():
+        start = f"{starts[label]:.2f}" if label in starts else ""
+        rows.append(["**all bundled**", label, f"{t:.3f}", f"**{t / floor:.2f}x**", start])
+    header = ["assignment", "how", "seconds", "ratio to in-process"]
+    table([*header, "first submission, template start included (s)"], rows)
+
+
+ECHO = """
+import os, sys
+fd_in, fd_out, size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+while True:
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd_in, size - len(data))
+        if not chunk:
+            sys.exit(0)
+        data += chunk
+    os.write(fd_out, data)
+"""
+"""A Python process that sends back every message of ``size`` bytes it reads."""
+
+
+def _pipe_round_trips(size: int, count: int) -> list[float]:
+    """Seconds of each of ``count`` round trips of ``size`` bytes through a Python echo."""
+    to_r, to_w = os.pipe()
+    back_r, back_w = os.pipe()
+    echo = subprocess.Popen(
+        [sys.executable, "-c", ECHO, str(to_r), str(back_w), str(size)],
+        pass_fds=(to_r, back_w),
+    )
+    os.close(to_r)
+    os.close(back_w)
+    message, times = os.urandom(size), []
+    for _ in range(count):
+        start = time.perf_counter()
+        os.write(to_w, message)
+        got = b""
+        while len(got) < size:
+            got += os.read(back_r, size - len(got))
+        times.append(time.perf_counter() - start)
+    os.close(to_w)
+    echo.wait()
+    os.close(back_r)
+    return times
+
+
+def small_plan() -> Plan:
+    """One small check: relu's forward on a 16x8 array, saving the 16x8 answer."""
+    plan = Plan()
+    plan.make("act", "activations", "relu")
+    x = np.random.default_rng(0).standard_normal((16, 8))
+    plan.call("act", "forward", plan.array(x), save="y")
+    return plan
+
+
+def roundtrip_section(count: int) -> None:
+    print(f"## The round trip of one small check (median of {count})\n")
+    example = load_assignment("backprop").folder / "examples" / "correct.py"
+    plan = small_plan()
+    catalog = load_catalog(example, reference=False, installed=False)
+    local = LocalSession({(e.kind, e.name): e.factory for e in catalog})
+    document, records = encode_outcome(local.run(plan))
+    size = len(document) + len(records)  # the answer's bytes; the order is a short line
+    rows = []
+    for backend in available():
+        grader = Grader(load_assignment("backprop"), backend=backend)
+        room = grader.classroom()
+        with WorkerSession(example, grader.limits, backend, grader.hidden, room) as worker:
+            worker.run(plan)  # started
+            warm = [timed(lambda w=worker: w.run(plan))[0] for _ in range(count)]
+        grader.close()
+        pipe = _pipe_round_trips(size, count)
+        here = [timed(lambda: local.run(plan))[0] for _ in range(count)]
+        w, p, h = (statistics.median(t) * 1e6 for t in (warm, pipe, here))
+        rows.append([backend, f"{w:.0f}", f"{p:.0f}", f"{h:.0f}", f"**{w / p:.2f}x**"])
+    print(
+        f"A warm worker's round trip against a Python echo of the answer's {size} bytes "
+        "over two pipes, and the check run in-process (its compute). Medians, microseconds.\n"
+    )
+    table(["backend", "warm worker (us)", "pipe echo (us)", "in-process (us)", "ratio"], rows)
+
+
+def _floor(grader: Grader, subs: list[tuple[str, Path]], hostile: set[str]) -> float:
+    """The class graded with no sandbox: the honest submissions in-process, and the hostile
+    ones (which cannot run in-process) graded: mostly their timeouts, which no sandbox
+    can shorten."""
+    honest = sum(
+        timed(lambda p=p, n=n: in_process(grader, p, n))[0] for n, p in subs if n not in hostile
+    )
+    waited = sum(timed(lambda p=p, n=n: grader.grade(p, n))[0] for n, p in subs if n in hostile)
+    grader.close()
+    return honest + waited
+
+
+def classes_section(size: int, timeout: float) -> None:
+    print(f"## A class of {size} on all five assignments (call timeout {timeout} s)\n")
+    rows, same, mixes = [], True, {}
+    totals = np.zeros(3)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in bundled_assignments():
+            folder = Path(tmp) / name
+            folder.mkdir()
+            mixes[name] = make_class(folder, size, name)
+            subs = [(p.stem, p) for p in sorted(folder.iterdir())]
+            grader = Grader(load_assignment(name), limits={"call": timeout})
+            _ = [c.expected for c in grader.checks]  # once, outside the timings
+            hostile = {n for n, _ in subs if name == "backprop" and int(n[-4:]) % 50 == 49}
+            floor = _floor(grader, subs, hostile)
+            one, first = timed(lambda g=grader, s=subs: grade_all(g, s, jobs=1))
+            two, second = timed(lambda g=grader, s=subs: grade_all(g, s, jobs=2))
+            same &= [r.model_dump(exclude={"path"}) for r in first] == [
+                r.model_dump(exclude={"path"}) for r in second
+            ]
+            totals += (floor, one, two)
+            rows.append([name, *_ratios(floor, one, two)])
+    print(
+        f"Mixes: {mixes}. The floor of ``--jobs 1`` is the class graded with no sandbox, in "
+        "one process (hostile submissions graded, as they cannot run in-process); that of "
+        "``--jobs 2`` is half of it, as if two processes shared the work perfectly. Results "
+        f"identical for --jobs 1 and --jobs 2: {same}.\n"
+    )
+    rows.append(["**all five**", *_ratios(*totals)])
+    table(
+        [
+            "assignment",
+            "floor (s)",
+            "--jobs 1 (s)",
+            "ratio",
+            "--jobs 2 (s)",
+            "ratio to half the floor",
+        ],
+        rows,
+    )
+
+
+def _ratios(floor: float, one: float, two: float) -> list[str]:
+    return [
+        f"{floor:.1f}",
+        f"{one:.1f}",
+        f"{one / floor:.2f}x",
+        f"{two:.1f}",
+        f"{two / (floor / 2):.2f}x",
+    ]
