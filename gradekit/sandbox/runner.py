@@ -10,7 +10,6 @@ executor.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import tempfile
@@ -33,7 +32,14 @@ from .local import LocalSession
 from .plan import Outcome, Plan
 from .process import Worker, fork_warm, scrubbed_env, start_cold
 from .template import Template, TemplateError
-from .transport import MAX_JSON_BYTES, TransportError, decode_outcome, encode_book, write_book
+from .transport import (
+    MAX_JSON_BYTES,
+    BufferReader,
+    TransportError,
+    decode_outcome,
+    encode_book,
+    write_book,
+)
 from .view import boot, build_view
 
 __all__ = ["Limits", "LocalSession", "WorkerSession"]
@@ -366,13 +372,16 @@ class WorkerSession:
             )
         assert self._worker is not None
         body = self._worker.read_exact(sum(sizes), deadline)
-        if not isinstance(body, bytes):
+        if not isinstance(body, bytearray):
             self._stop()
             if body == "timeout":
                 return Outcome(status="timeout", detail=f"no answer within {task.timeout:.3g} s")
             return Outcome(status="crashed", detail="the worker died while answering")
         try:
-            outcome = decode_outcome(body[: sizes[0]], lambda: io.BytesIO(body[sizes[0] :]))
+            view = memoryview(body)
+            outcome = decode_outcome(
+                bytes(view[: sizes[0]]), lambda: BufferReader(view[sizes[0] :])
+            )
         except TransportError as exc:
             return Outcome(
                 status="error", detail=f"unreadable result from {self.submission.name}: {exc}"

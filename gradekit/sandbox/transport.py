@@ -46,17 +46,24 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _record(array: np.ndarray) -> bytes:
-    """One array as a ``.npy`` (1.0) record, its header the very text numpy writes."""
+def _record(array: np.ndarray) -> tuple[bytes, memoryview]:
+    """One array as a ``.npy`` (1.0) record: its header, the very text numpy writes, and
+    its data, not copied."""
     array = np.ascontiguousarray(array)
     text = f"{{'descr': '{array.dtype.str}', 'fortran_order': False, 'shape': {array.shape!r}, }}"
     text += " " * (-(len(text) + 11) % 64) + "\n"  # the whole header a multiple of 64 bytes
-    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode() + array.tobytes()
+    header = b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode()
+    return header, memoryview(array).cast("B")
+
+
+def record_parts(arrays: list[np.ndarray]) -> list[bytes | memoryview]:
+    """Arrays as ``.npy`` records one after the other, as pieces to write in turn."""
+    return [part for array in arrays for part in _record(array)]
 
 
 def _records(arrays: list[np.ndarray]) -> bytes:
     """Arrays as ``.npy`` records one after the other: one buffer, parsed in one pass."""
-    return b"".join(_record(array) for array in arrays)
+    return b"".join(record_parts(arrays))
 
 
 Book = list[tuple[list[dict[str, Any]], dict[str, np.ndarray]]]
@@ -110,17 +117,44 @@ def _encode(value: Any, arrays: list[np.ndarray]) -> Any:
     return {"t": "unsupported", "v": type(value).__name__}
 
 
-def encode_outcome(outcome: Outcome) -> tuple[bytes, bytes]:
-    """The worker's answer as two buffers: JSON of every saved value (arrays by index) and
-    the arrays' ``.npy`` records."""
+def outcome_parts(outcome: Outcome) -> tuple[bytes, list[bytes | memoryview]]:
+    """The worker's answer: JSON of every saved value (arrays by index), and the arrays'
+    ``.npy`` records as pieces, their data not copied."""
     arrays: list[np.ndarray] = []
     values = {k: _encode(v, arrays) for k, v in outcome.values.items()}
     failure = vars(outcome.failure) if outcome.failure else None
     document = json.dumps({"values": values, "arrays": len(arrays), "failure": failure})
-    return document.encode(), _records(arrays)
+    return document.encode(), record_parts(arrays)
 
 
-def _read_records(f: BinaryIO, count: int) -> list[np.ndarray]:
+def encode_outcome(outcome: Outcome) -> tuple[bytes, bytes]:
+    """The worker's answer as two buffers: the JSON document and the records."""
+    document, parts = outcome_parts(outcome)
+    return document, b"".join(parts)
+
+
+class BufferReader:
+    """A file's ``read`` over a buffer, returning views, not copies: the records of an
+    answer read straight from the bytes the parent received."""
+
+    def __init__(self, buffer: memoryview) -> None:
+        self._buffer = buffer
+        self._at = 0
+
+    def read(self, size: int) -> memoryview:
+        """The next ``size`` bytes (fewer at the end)."""
+        view = self._buffer[self._at : self._at + size]
+        self._at += len(view)
+        return view
+
+    def __enter__(self) -> BufferReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _read_records(f: BinaryIO | BufferReader, count: int) -> list[np.ndarray]:
     """``count`` arrays from a file of ``.npy`` records, each header checked before its data."""
     return [_read_record(f) for _ in range(count)]
 
@@ -134,9 +168,9 @@ else is refused, and no parser of Python literals runs on a worker's bytes."""
 MAX_HEADER = 10_000
 
 
-def _read_header(f: BinaryIO) -> tuple[Any, bool, np.dtype]:
+def _read_header(f: BinaryIO | BufferReader) -> tuple[Any, bool, np.dtype]:
     """One record's header (shape, Fortran order, dtype), read strictly: no data read."""
-    start = f.read(10)
+    start = bytes(f.read(10))
     if len(start) < 10 or start[:6] != b"\x93NUMPY":
         raise TransportError("a result array is not in the .npy format")
     version = (start[6], start[7])
@@ -144,12 +178,12 @@ def _read_header(f: BinaryIO) -> tuple[Any, bool, np.dtype]:
         length = int.from_bytes(start[8:10], "little")
     elif version == (2, 0):
         more = f.read(2)
-        length = int.from_bytes(start[8:10] + more, "little") if len(more) == 2 else -1
+        length = int.from_bytes(start[8:10] + bytes(more), "little") if len(more) == 2 else -1
     else:
         raise TransportError(f"unsupported .npy version {version}")
     if not 0 < length <= MAX_HEADER:
         raise TransportError("a bad .npy header: its length")
-    text = f.read(length)
+    text = bytes(f.read(length))
     found = _HEADER.fullmatch(text)
     if found is None:
         raise TransportError("a bad .npy header: not a plain numeric array's")
@@ -177,7 +211,7 @@ def _record_size(shape: Any, dtype: np.dtype) -> int:
     return math.prod(shape) * dtype.itemsize
 
 
-def _read_record(f: BinaryIO) -> np.ndarray:
+def _read_record(f: BinaryIO | BufferReader) -> np.ndarray:
     """One ``.npy`` record: its header validated, then exactly its data."""
     shape, fortran, dtype = _read_header(f)
     size = _record_size(shape, dtype)
@@ -185,7 +219,8 @@ def _read_record(f: BinaryIO) -> np.ndarray:
     if len(data) != size:
         raise TransportError("a result array is truncated")
     order = "F" if fortran is True else "C"
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy()
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
+    return array if array.flags.writeable else array.copy()  # a view of the parent's own buffer
 
 
 def _scalar(v: Any) -> bool:
@@ -220,7 +255,7 @@ def _decode(node: Any, arrays: list[np.ndarray], budget: list[int], depth: int =
     raise TransportError(f"malformed value of tag {tag!r:.20}")
 
 
-def decode_outcome(raw: bytes, records: Callable[[], BinaryIO]) -> Outcome:
+def decode_outcome(raw: bytes, records: Callable[[], BinaryIO | BufferReader]) -> Outcome:
     """An Outcome from a result's JSON and its ``.npy`` records (``records`` opens them,
     once the JSON is valid), or a TransportError. Any other exception while decoding (a
     case the checks here miss) is a TransportError too: a hostile answer costs its check,
@@ -233,7 +268,7 @@ def decode_outcome(raw: bytes, records: Callable[[], BinaryIO]) -> Outcome:
         raise TransportError(f"a malformed result ({one_line(exc)})") from None
 
 
-def _decode_outcome(raw: bytes, records: Callable[[], BinaryIO]) -> Outcome:
+def _decode_outcome(raw: bytes, records: Callable[[], BinaryIO | BufferReader]) -> Outcome:
     try:
         data = json.loads(raw.decode())
     except (ValueError, RecursionError) as exc:  # a deeply nested document is garbage too

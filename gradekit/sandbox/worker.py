@@ -33,7 +33,7 @@ from ..errors import SubmissionError
 from ..plugins import load_catalog
 from ..registry import Entry
 from .plan import Outcome, execute
-from .transport import Book, decode_book, encode_outcome, read_book
+from .transport import Book, decode_book, outcome_parts, read_book
 
 _HIDE = (str(Path(gradekit.__file__).parent), str(Path(np.__file__).parent))
 
@@ -116,10 +116,13 @@ def apply_limits(
 
 
 def answer(out: BinaryIO, name: str, outcome: Outcome) -> None:
-    """Send one plan's outcome: a line with the sizes of its two buffers, then both."""
-    document, records = encode_outcome(outcome)
-    head = {"done": name, "json": len(document), "records": len(records)}
-    out.write(json.dumps(head).encode() + b"\n" + document + records)
+    """Send one plan's outcome: a line with the sizes of its two parts, then both, the
+    arrays' data written from where it lies."""
+    document, records = outcome_parts(outcome)
+    head = {"done": name, "json": len(document), "records": sum(len(p) for p in records)}
+    out.write(json.dumps(head).encode() + b"\n" + document)
+    for part in records:
+        out.write(part)
     out.flush()
 
 
