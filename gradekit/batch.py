@@ -19,13 +19,13 @@ import stat
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
 from . import __version__
 from .errors import GradekitError
 from .grading import Grader
+from .pool import grade_in_processes
 from .results import SubmissionResult
 from .sandbox.backends import bwrap_prefix, template_prefix
 from .sandbox.intake import is_folder, read_regular, refusal, submission_files
@@ -338,19 +338,22 @@ class ResultCache:
                 tmp.unlink(missing_ok=True)
 
 
-def _graded(grader: Grader, name: str, path: Path, cache: ResultCache | None) -> SubmissionResult:
-    """One submission's result, from the cache or graded (``Grader.grade`` turns any failure
-    into that submission's error); a cache that fails to read is a miss, and one that
-    fails to write costs only the reuse: one submission never stops the class."""
-    result = None
+def _cached(cache: ResultCache | None, name: str, path: Path) -> SubmissionResult | None:
+    """A submission's result from the cache; a cache that fails to read is a miss."""
     if cache is not None:
         with contextlib.suppress(Exception):
-            result = cache.get(name, path)
-    if result is None:
-        result = grader.grade(path, name)
-        if cache is not None:
-            with contextlib.suppress(Exception):
-                cache.put(path, result)
+            return cache.get(name, path)
+    return None
+
+
+def _fresh(grader: Grader, cache: ResultCache | None, name: str, path: Path) -> SubmissionResult:
+    """A submission graded (``Grader.grade`` turns any failure into that submission's error)
+    and stored; a cache that fails to write costs only the reuse: one submission never
+    stops the class."""
+    result = grader.grade(path, name)
+    if cache is not None:
+        with contextlib.suppress(Exception):
+            cache.put(path, result)
     return result
 
 
@@ -362,19 +365,32 @@ def grade_all(
     cache: ResultCache | None = None,
     done: Callable[[SubmissionResult], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade every submission with ``jobs`` workers at once; results in input order."""
+    """Grade every submission, ``jobs`` at once (each job a process, see ``pool``);
+    results in input order, ``done`` called with each as it is ready."""
+    results: list[SubmissionResult | None] = [None] * len(subs)
 
-    def one(sub: Submission) -> SubmissionResult:
-        name, path = sub
-        result = _graded(grader, name, Path(path), cache)
+    def finish(i: int, result: SubmissionResult) -> None:
+        results[i] = result
         if done:
             done(result)
-        return result
 
+    def fresh(name: str, path: Path) -> SubmissionResult:
+        return _fresh(grader, cache, name, path)
+
+    index: list[int] = []  # where each submission to grade is in ``subs``
     try:
-        if jobs <= 1:
-            return [one(s) for s in subs]
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(one, subs))
+        for i, (name, path) in enumerate(subs):
+            hit = _cached(cache, name, Path(path))
+            if hit is None:
+                index.append(i)
+            else:
+                finish(i, hit)
+        todo = [(subs[i][0], Path(subs[i][1])) for i in index]
+        if jobs > 1 and len(todo) > 1:
+            grade_in_processes(grader, todo, jobs, fresh, lambda k, r: finish(index[k], r))
+        else:
+            for k, (name, path) in enumerate(todo):
+                finish(index[k], fresh(name, path))
     finally:
         grader.close()  # the class's template and folder: made again if it grades more
+    return results  # type: ignore[return-value]

@@ -74,7 +74,11 @@ class Classroom:
         is the notebook's module, already written); raises OSError if it cannot be copied."""
         here, seen = template.folder(f"s{next(self._names)}")
         if template.backend == "bwrap" and imported is None:
-            _copy(submission, here / "submission" / submission.name)
+            try:
+                _copy(submission, here / "submission" / submission.name)
+            except OSError:
+                remove_tree(here)
+                raise
         return here, seen
 
     def close(self) -> None:

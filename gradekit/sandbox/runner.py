@@ -145,9 +145,7 @@ class WorkerSession:
                 )
                 self._template = template
             except OSError:  # cannot be copied (too large, changed since): a cold worker
-                if self._root is not None:
-                    remove_tree(self._root)
-                self._root = None
+                pass
         if self._root is None:
             self._root = Path(tempfile.mkdtemp(prefix="gradekit-worker-"))
             for sub in ("home", "plans", "submission"):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
 
+from gradekit import pool
 from gradekit.batch import ResultCache, grade_all, parse_shard, shard
 from gradekit.errors import GradekitError
 from gradekit.sandbox.backends import bwrap_works
@@ -37,6 +39,32 @@ def test_two_jobs_give_the_report_of_one(klass):
     assert one == two
     scores = {s["submission"]: s["score"] for s in one["submissions"]}
     assert scores["broken"] == 0 and scores["good0"] > scores["buggy0"] > 0
+
+
+def test_each_job_is_a_process_of_its_own(klass):
+    """Judging holds the GIL: two jobs are two processes, each grading its share, and the
+    reference outcomes are computed once, before they fork."""
+    g = grader("backprop")
+    seen = []
+    grade_all(g, klass, jobs=2, done=lambda r: seen.append(r.submission))
+    assert sorted(seen) == [name for name, _ in klass], "done is called once per submission"
+
+    def record(name, path):  # the result names the process that graded it
+        return g.grade(path, name).model_copy(update={"submission": str(os.getpid())})
+
+    results = {}
+    pool.grade_in_processes(g, klass, 2, record, lambda i, r: results.update({i: r}))
+    assert sorted(results) == list(range(len(klass)))
+    pids = {int(r.submission) for r in results.values()}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2, pids
+
+
+def test_a_job_that_dies_leaves_its_submissions_to_the_parent(klass, monkeypatch):
+    """A job process that dies grades nothing; the parent grades what it left, the same."""
+    g = grader("backprop")
+    alone = g.report(grade_all(g, klass, jobs=1)).model_dump()
+    monkeypatch.setattr(pool, "_job", lambda *args: os._exit(3))
+    assert g.report(grade_all(g, klass, jobs=2)).model_dump() == alone
 
 
 @needs_bwrap

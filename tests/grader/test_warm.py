@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gradekit.sandbox import classroom
 from gradekit.sandbox.backends import available
 from gradekit.sandbox.classroom import Classroom
 from gradekit.sandbox.plan import Plan
@@ -169,5 +170,22 @@ def test_a_template_that_died_leaves_cold_workers(tmp_path, backend):
             assert report(session)["modules"] == []
             assert not session.warm
         assert room.template() is None
+    finally:
+        room.close()
+
+
+@pytest.mark.skipif("bwrap" not in available(), reason="bubblewrap does not work here")
+def test_a_submission_too_large_to_copy_gets_a_cold_worker(tmp_path, monkeypatch):
+    """A confined warm worker sees a copy of its submission; one past the copy's limit is
+    graded by a cold worker, which sees it where it lies, and nothing is left behind."""
+    room = Classroom([probe_plan()], "bwrap", ())
+    try:
+        first, _ = probes(tmp_path, room)
+        monkeypatch.setattr(classroom, "COPY_LIMIT", first.stat().st_size - 1)
+        with WorkerSession(first, Limits(call=30.0), "bwrap", (), room) as session:
+            assert report(session)["modules"] == []
+            assert not session.warm
+        assert room.template() is not None, "the template is still there for the next"
+        assert sorted(p.name for p in room.root.iterdir()) == ["lib", "plans.bin"]
     finally:
         room.close()
