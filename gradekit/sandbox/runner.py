@@ -292,7 +292,8 @@ class WorkerSession:
         a file of its own in the session's ``plans`` folder; and whether it made that file."""
         index = self.classroom.index(plan) if self.classroom else None
         if index is not None:
-            return json.dumps({"book": self._book(), "index": index, "out": name}), False
+            order = {"book": self._book(), "index": index, "keep": True, "out": name}
+            return json.dumps(order), False
         data = encode_book([(plan.ops, plan.arrays)])
         if len(data) <= INLINE_BYTES:
             return json.dumps({"inline": base64.b64encode(data).decode(), "out": name}), False

@@ -163,9 +163,10 @@ def serve(fd_in: int, fd_out: int, submission: str, books: dict[str, Book]) -> i
         if "inline" in order:
             ops, arrays = decode_book(base64.b64decode(order["inline"]))[0]
         else:
-            ops, arrays = (books.get(order["book"]) or read_book(Path(order["book"])))[
-                order["index"]
-            ]
+            book = books.get(order["book"]) or read_book(Path(order["book"]))
+            if order.get("keep"):  # the class's plans: read once, by a cold worker too
+                books[order["book"]] = book
+            ops, arrays = book[order["index"]]
         answer(control_out, order["out"], execute(ops, arrays, resolve, hide=_HIDE))
     return 0
 
