@@ -189,3 +189,20 @@ def test_a_submission_too_large_to_copy_gets_a_cold_worker(tmp_path, monkeypatch
         assert sorted(p.name for p in room.root.iterdir()) == ["lib", "plans.bin"]
     finally:
         room.close()
+
+
+def test_a_cold_worker_reads_the_class_plans_once(tmp_path):
+    """A class's cold worker reads the file of plans at its first check and keeps it: the
+    file moved away after that, every later check still runs."""
+    room = Classroom([probe_plan(), probe_plan()], "rlimits", (), warm=False)
+    try:
+        first, _ = probes(tmp_path, room)
+        with WorkerSession(first, Limits(call=30.0), "rlimits", (), room) as session:
+            plans = room._plans
+            assert session.run(plans[0]).failure is not None and not session.warm
+            room.book.rename(room.book.with_name("moved.bin"))
+            outcome = session.run(plans[1])
+            assert outcome.failure is not None, outcome.detail
+            assert outcome.failure.message.startswith("LEAK:"), outcome.failure.message
+    finally:
+        room.close()
