@@ -26,6 +26,7 @@ import functools
 import io
 import math
 import textwrap
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +67,23 @@ def _new_figure(size: tuple[float, float]) -> Any:
     return fig
 
 
+_PALETTE: ContextVar[dict[str, int] | None] = ContextVar("palette", default=None)
+"""The colour index of each label in the figure being drawn (see ``_palette``)."""
+
+
+def _palette(panels: list[Panel]) -> dict[str, int]:
+    """A colour per label across the whole figure, in order of first appearance: one
+    legend serves every panel, so a label keeps its colour and two labels never share
+    one, whichever panels they are in."""
+    labels = dict.fromkeys(s.label for p in panels for s in p.series if s.label != REFERENCE)
+    return {label: i for i, label in enumerate(labels)}
+
+
 def _style(series: Series, i: int) -> dict[str, Any]:
     if series.label == REFERENCE:  # drawn over the others: visible where they agree
         return {"color": _GRAY, "linestyle": (0, (4, 2)), "zorder": 4}
-    return {"color": _COLORS[i % len(_COLORS)], "zorder": 3}
+    index = (_PALETTE.get() or {}).get(series.label, i)
+    return {"color": _COLORS[index % len(_COLORS)], "zorder": 3}
 
 
 def _log_y(ax: Any, panel: Panel) -> None:
@@ -319,10 +333,14 @@ def draw(figure: Figure, *, title: bool = True) -> Any:
     left, right, bottom, wspace = 0.75, 0.2, 0.55, 0.32
     fig = _new_figure((width, axes_h * rows + 2))
     axes = fig.subplots(rows, cols, squeeze=False)
-    for ax, panel, box, log in zip(
-        axes.flat, panels, _views(panels), log_axes(panels), strict=False
-    ):
-        _panel(ax, panel, box, log)
+    palette = _PALETTE.set(_palette(panels))
+    try:
+        for ax, panel, box, log in zip(
+            axes.flat, panels, _views(panels), log_axes(panels), strict=False
+        ):
+            _panel(ax, panel, box, log)
+    finally:
+        _PALETTE.reset(palette)
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     renderer = fig.canvas.get_renderer()
