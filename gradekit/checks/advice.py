@@ -21,7 +21,7 @@ from ..hookspecs import hookimpl
 from ..sandbox.plan import Outcome, Plan
 from .base import Case, CheckKind, Options, Target
 from .compare import describe, failed_call
-from .diagnosis import GUESSING, binomial_pmf
+from .diagnosis import GUESSING, answer_label, binomial_pmf
 
 KEY = "advice"
 
@@ -43,12 +43,6 @@ def questions(target: Target, options: AdviceOptions) -> tuple[np.ndarray, np.nd
         np.concatenate([n, extra_n]).astype(np.int64),
         np.concatenate([s, extra_s]).astype(np.float64),
     )
-
-
-def _answer(code: int) -> str:
-    if 0 <= code < len(TRANSFER_LABELS):
-        return repr(TRANSFER_LABELS[code])
-    return "an answer that is not a label"
 
 
 def _cells(outcome: Outcome, n: int) -> np.ndarray | str:
@@ -101,8 +95,9 @@ class Advice(CheckKind):
             return [Case(name, False, f"{name}: {got}") for name in names]
         cases = []
         for name, g, w in zip(names, got.tolist(), want.tolist(), strict=True):
+            said, due = (answer_label(c, TRANSFER_LABELS) for c in (g, w))
             message = (
-                f"{name}: answered {_answer(g)}, expected {_answer(w)} (very little data is "
+                f"{name}: answered {said}, expected {due} (very little data is "
                 f"fewer than {LITTLE_DATA} examples; similar data has a similarity of "
                 f"{SIMILAR:g} or more)"
             )

@@ -60,7 +60,8 @@ def _reads(reader: Any, curve: bank.Curve) -> bool:
     return reader.diagnose(curve.train.copy(), curve.val.copy()) == curve.label
 
 
-def _answer(code: int, labels: tuple[str, ...]) -> str:
+def answer_label(code: int, labels: tuple[str, ...]) -> str:
+    """A diagnoser's answer as its label, for a message."""
     return repr(labels[code]) if 0 <= code < len(labels) else "an answer that is not a label"
 
 
@@ -126,8 +127,8 @@ class Diagnosis(CheckKind):
         for i, name in enumerate(names[:curves]):
             g, w = int(got[0][i]), int(want[0][i])
             message = (
-                f"{name}: answered {_answer(g, CURVE_LABELS)}, expected "
-                f"{_answer(w, CURVE_LABELS)}: {meta['facts'][i]}"
+                f"{name}: answered {answer_label(g, CURVE_LABELS)}, expected "
+                f"{answer_label(w, CURVE_LABELS)}: {meta['facts'][i]}"
             )
             cases.append(Case(name, g == w, "" if g == w else message))
         for i, name in enumerate(names[curves:]):
@@ -136,8 +137,8 @@ class Diagnosis(CheckKind):
             message = (
                 f"{name}: train error {train:.3f}, test error {test:.3f}, base error "
                 f"{base:.3f}, tol {tol:g} (bias {train - base:.3f}, variance "
-                f"{test - train:.3f}): answered {_answer(g, RECIPE_LABELS)}, expected "
-                f"{_answer(w, RECIPE_LABELS)}"
+                f"{test - train:.3f}): answered {answer_label(g, RECIPE_LABELS)}, expected "
+                f"{answer_label(w, RECIPE_LABELS)}"
             )
             cases.append(Case(name, g == w, "" if g == w else message))
         cases.append(_above_chance(cases, want, curves, cells))
@@ -165,8 +166,8 @@ class Diagnosis(CheckKind):
             Panel(
                 kind="line",
                 title=f"curve {i + 1} ({meta['situations'][i]}): "
-                f"{_answer(int(got[0][i]), CURVE_LABELS)} "
-                f"(expected {_answer(int(want[0][i]), CURVE_LABELS)})",
+                f"{answer_label(int(got[0][i]), CURVE_LABELS)} "
+                f"(expected {answer_label(int(want[0][i]), CURVE_LABELS)})",
                 xlabel="epoch",
                 ylabel="loss",
                 log=True,

@@ -30,7 +30,7 @@ from .isolate import WORKER_PLANS
 from .limits import SET_BY_THE_WORKER, Limits
 from .local import LocalSession
 from .plan import Outcome, Plan
-from .process import Worker, fork_warm, scrubbed_env, start_cold
+from .process import WarmWorker, Worker, fork_warm, scrubbed_env, start_cold
 from .template import Template, TemplateError
 from .transport import (
     MAX_JSON_BYTES,
@@ -85,7 +85,7 @@ class WorkerSession:
         self.classroom = classroom
         self._worker: Worker | None = None
         self._template: Template | None = None
-        """The template of this session's folder, while its workers are warm."""
+        """The template of this session's folder, while it can fork the session's workers."""
         self._root: Path | None = None
         """The session's folder: ``home``, ``plans`` (ours) and ``submission``."""
         self._seen_root: Path | None = None
@@ -107,8 +107,8 @@ class WorkerSession:
 
     @property
     def warm(self) -> bool:
-        """Whether the session's workers are forked by a template."""
-        return self._template is not None and not self._template.broken
+        """Whether the running worker was forked by a template (and sees its paths)."""
+        return isinstance(self._worker, WarmWorker)
 
     def _stop(self) -> None:
         if self._worker is not None:
@@ -158,7 +158,10 @@ class WorkerSession:
     def _book(self) -> str:
         """The class's file of plans as the worker names it."""
         assert self.classroom is not None
-        return str(self._template.book if self.warm else self.classroom.book)  # type: ignore[union-attr]
+        if self.warm:
+            assert self._template is not None
+            return str(self._template.book)
+        return str(self.classroom.book)
 
     def _plans_seen(self) -> Path:
         """The folder of this session's own plans as the worker sees it."""
@@ -206,7 +209,8 @@ class WorkerSession:
             self._prepare()
         limits = self.limits
         cap = ProcessCap(limits.processes)
-        worker = self._start_warm(self._template, cap) if self.warm else None  # type: ignore[arg-type]
+        template = self._template if self._template and not self._template.broken else None
+        worker = self._start_warm(template, cap) if template else None
         if worker is None:
             cap = ProcessCap(limits.processes) if cap.path is None else cap
             assert self._root is not None
