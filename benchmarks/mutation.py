@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,162 +19,24 @@ WORK = ROOT / "mutants"
 REPORT = ROOT / "docs" / "mutation.md"
 BIN = Path(sys.executable).parent
 
-MODULES: dict[str, list[str]] = {
-    "gradekit/checks/compare.py": [
-        "tests/pins/test_compare_pins.py",
-        "tests/grader/test_dtypes.py",
-    ],
-    "gradekit/checks/base.py": ["tests/pins/test_base_pins.py", "tests/grader/test_kinks.py"],
-    "gradekit/checks/inputs.py": ["tests/pins/test_inputs_pins.py", "tests/grader/test_kinks.py"],
-    "gradekit/numerics.py": [
-        "tests/pins/test_numerics_pins.py",
-        "tests/reference/test_activations.py",
-        "tests/reference/test_layers.py",
-    ],
-    "gradekit/credit.py": [
-        "tests/pins/test_credit_pins.py",
-        "tests/grader/test_credit.py",
-        "tests/grader/test_severity.py",
-    ],
-    "gradekit/grading.py": ["tests/pins/test_grading_pins.py", "tests/grader/test_dtypes.py"],
-    "gradekit/checks/values.py": [
-        "tests/pins/test_values_pins.py",
-        "tests/grader/test_dtypes.py",
-    ],
-    "gradekit/checks/penalties.py": ["tests/pins/test_penalties_pins.py"],
-    "gradekit/checks/updates.py": ["tests/pins/test_updates_pins.py"],
-    "gradekit/checks/gradient.py": [
-        "tests/pins/test_gradient_pins.py",
-        "tests/grader/test_kinks.py",
-    ],
-    "gradekit/report/files.py": [
-        "tests/pins/test_files_pins.py",
-        "tests/report/test_safe_outputs.py",
-    ],
-}
-"""Each mutated module, and the test files run against its mutants."""
+TARGETS = Path(__file__).resolve().parent / "mutation_targets"
+"""One TOML file per area: its ``[[module]]`` tables (path, tests) and its ``[equivalent]``
+mutants (mutmut's name = why they behave exactly as the original)."""
 
-PENALTY = "gradekit.checks.penalties.xǁPenaltyCheckǁ"
-UPDATE = "gradekit.checks.updates.xǁUpdateǁ"
-SCHEDULE = "gradekit.checks.updates.xǁScheduleValuesǁ"
-"""mutmut's names of methods: the module, the class between ǁ, then the method."""
 
-EQUIVALENT: dict[str, str] = {
-    "gradekit.checks.compare.x_nonfinite_where_finite__mutmut_5": (
-        "a Python int or float becomes an int64 or float64 array either way, and isfinite "
-        "judges both alike"
-    ),
-    "gradekit.checks.compare.x_nonfinite_where_finite__mutmut_7": (
-        "as _5: without a dtype, a Python number still becomes a real array"
-    ),
-    "gradekit.checks.compare.x_nonfinite_where_finite__mutmut_11": (
-        "a dtype's kind is one character, and X is no numpy kind: 'XXfiuXX' holds the same kinds"
-    ),
-    "gradekit.checks.compare.x__dtype_first__mutmut_16": (
-        "the message of _close holds one '; ' (case names and sources hold none), so every "
-        "split of it at '; ' keeps the same second part"
-    ),
-    "gradekit.checks.compare.x__dtype_first__mutmut_17": "as _16 (rsplit)",
-    "gradekit.checks.compare.x__dtype_first__mutmut_19": "as _16 (at most two splits)",
-    "gradekit.checks.compare.x_nonfinite_where_finite__mutmut_16": (
-        "expected values are real numbers or arrays, and isfinite judges int and float alike"
-    ),
-    "gradekit.checks.compare.x_nonfinite_where_finite__mutmut_18": "as _16 (no dtype given)",
-    "gradekit.checks.compare.x__close__mutmut_3": (
-        "expected values are real arrays: every operation on them here (abs, max, the "
-        "difference, float of an entry) gives the same float64 values from an int array"
-    ),
-    "gradekit.checks.compare.x__close__mutmut_5": "as _close _3 (no dtype given)",
-    "gradekit.checks.inputs.x_loss_inputs__mutmut_5": (
-        "every kind but labels and signs gets real targets: the default's text is never read"
-    ),
-    "gradekit.checks.inputs.x_loss_inputs__mutmut_7": "as _5 (default None)",
-    "gradekit.checks.inputs.x_loss_inputs__mutmut_8": "as _5 (default 'XXrealXX')",
-    "gradekit.checks.inputs.x_loss_inputs__mutmut_9": "as _5 (default 'REAL')",
-    "gradekit.checks.inputs.x_loss_inputs__mutmut_44": "t is -1 or +1, so scale / t == scale * t",
-    "gradekit.checks.inputs.x_loss_inputs__mutmut_45": (
-        "the margin is a standard normal pushed off 0, symmetric about 0: 1 - margin is a draw "
-        "of the same law as 1 + margin, as far from the kink (the expected values come from "
-        "the reference on the same inputs)"
-    ),
-    "gradekit.checks.compare.x_array_problem__mutmut_4": "as nonfinite_where_finite _11",
-    "gradekit.checks.compare.x__close__mutmut_95": (
-        "astype(None) converts to numpy's default dtype, which is float64"
-    ),
-    "gradekit.checks.compare.x__close__mutmut_102": (
-        "with no expected entry there is nothing to compare: the ratio is empty and the case "
-        "passes whatever the scale"
-    ),
-    "gradekit.numerics.x_relative_error__mutmut_4": (
-        "the other operand is float64, so numpy computes in float64 anyway, and converting "
-        "an int or float32 value to float64 is exact"
-    ),
-    "gradekit.numerics.x_relative_error__mutmut_6": "as relative_error _4",
-    "gradekit.numerics.x_relative_error__mutmut_9": "as relative_error _4 (the expected side)",
-    "gradekit.numerics.x_relative_error__mutmut_11": "as relative_error _4 (the expected side)",
-    "gradekit.numerics.x_directional_derivative__mutmut_4": (
-        "an empty x has an empty direction, whose max raises either way: the scale of an "
-        "empty x is never used"
-    ),
-    "gradekit.numerics.x_directional_derivative__mutmut_8": "as directional_derivative _4",
-    f"{PENALTY}plan__mutmut_19": "numpy reads any negative size in reshape as 'the rest'",
-    f"{PENALTY}plan__mutmut_23": "replace=None is falsy: numpy draws without replacement, as False",
-    f"{PENALTY}plan__mutmut_96": "as plan _23 (the sampled entries)",
-    f"{PENALTY}_value__mutmut_29": (
-        "the reference's penalty is a float: np.array of it is float64 with or without dtype"
-    ),
-    f"{PENALTY}_value__mutmut_31": "as _value _29",
-    f"{PENALTY}_grad__mutmut_19": "the reference's gradient is a float64 array already",
-    f"{PENALTY}_grad__mutmut_21": "as _grad _19",
-    f"{PENALTY}_grad__mutmut_46": (
-        "where w = 0 the reference's gradient is 0, and isclose to 0 with atol=0 holds only "
-        "for 0, whatever rtol"
-    ),
-    f"{PENALTY}_numeric__mutmut_19": (
-        "the initial message is shown only if no probe's error exceeds 0 and 0 exceeds the "
-        "tolerance, which it never does"
-    ),
-    f"{UPDATE}plan__mutmut_57": (
-        "the noise is a standard normal, symmetric about 0: minus it is a draw of the same law "
-        "(the expected weights come from the reference on the same gradients)"
-    ),
-    f"{UPDATE}judge__mutmut_6": (
-        "want_before is read at step 1 only once a step failed with the weights unchanged: then "
-        "the reference's differ from w0 (else the step would pass), so 'not still' holds for "
-        "any value of it"
-    ),
-    f"{UPDATE}judge__mutmut_7": "as judge _6",
-    f"{UPDATE}judge__mutmut_8": "as judge _6",
-    f"{UPDATE}_purity__mutmut_7": "step0 is never saved: its key adds no record",
-    f"{UPDATE}_purity__mutmut_11": "as _purity _7 (step6)",
-    f"{UPDATE}_purity__mutmut_13": (
-        "purity is judged only when every watched call ran, and each left its .mutated record: "
-        "the default is never used"
-    ),
-    f"{UPDATE}_purity__mutmut_15": "as _purity _13",
-    f"{SCHEDULE}judge__mutmut_24": (
-        "the name given to close appears only in its message, which the schedule check replaces"
-    ),
-    f"{SCHEDULE}judge__mutmut_32": "as judge _24",
-    f"{SCHEDULE}judge__mutmut_33": "as judge _24",
-    f"{SCHEDULE}judge__mutmut_35": (
-        "the rates are Python numbers or nan: the array is float64, or int64 when every rate "
-        "is an int, which close and the comparison read as the same values"
-    ),
-    f"{SCHEDULE}judge__mutmut_37": "as judge _35",
-    f"{SCHEDULE}judge__mutmut_42": "as judge _35",
-    f"{SCHEDULE}judge__mutmut_44": "as judge _35",
-    f"{SCHEDULE}judge__mutmut_46": "errstate only decides whether numpy warns about nan",
-    "gradekit.credit.x_cap_severe__mutmut_19": (
-        "visibility is public or hidden: '!=' caps the hidden group in the public pass and the "
-        "public one in the hidden pass, with the same factors"
-    ),
-    "gradekit.credit.x_credit__mutmut_4": (
-        "weights are non-negative, so a total of 0 means every weight is 0 and the passed "
-        "weight is 0 too: 0/1 and 0/2 are both 0"
-    ),
-}
-"""Mutants that behave exactly as the original (mutmut's name: why), left out of the score."""
+def targets() -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Each mutated module with the test files run against its mutants, and the mutants
+    left out of the score as equivalent, from every file of ``TARGETS``."""
+    modules: dict[str, list[str]] = {}
+    equivalent: dict[str, str] = {}
+    for path in sorted(TARGETS.glob("*.toml")):
+        table = tomllib.loads(path.read_text())
+        modules |= {m["path"]: m["tests"] for m in table.get("module", [])}
+        equivalent |= table.get("equivalent", {})
+    return modules, equivalent
+
+
+MODULES, EQUIVALENT = targets()
 
 KILLED = {"killed", "timeout"}
 LISTED = 40
