@@ -4,6 +4,7 @@ the tests that exercise it; writes the score per module to docs/mutation.md."""
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -24,19 +25,22 @@ TARGETS = Path(__file__).resolve().parent / "mutation_targets"
 mutants (mutmut's name = why they behave exactly as the original)."""
 
 
-def targets() -> tuple[dict[str, list[str]], dict[str, str]]:
-    """Each mutated module with the test files run against its mutants, and the mutants
-    left out of the score as equivalent, from every file of ``TARGETS``."""
+def targets() -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str]]:
+    """Each mutated module with the test files run against its mutants, the mutants chosen
+    in it (mutmut's names, ``*`` patterns; none: all), and the mutants left out of the score
+    as equivalent, from every file of ``TARGETS``."""
     modules: dict[str, list[str]] = {}
+    chosen: dict[str, list[str]] = {}
     equivalent: dict[str, str] = {}
     for path in sorted(TARGETS.glob("*.toml")):
         table = tomllib.loads(path.read_text())
         modules |= {m["path"]: m["tests"] for m in table.get("module", [])}
+        chosen |= {m["path"]: m.get("mutants", []) for m in table.get("module", [])}
         equivalent |= table.get("equivalent", {})
-    return modules, equivalent
+    return modules, chosen, equivalent
 
 
-MODULES, EQUIVALENT = targets()
+MODULES, CHOSEN, EQUIVALENT = targets()
 
 KILLED = {"killed", "timeout"}
 LISTED = 40
@@ -116,7 +120,12 @@ def statuses(folder: Path, module: str) -> dict[str, str]:
     from mutmut.stats import status_by_exit_code
 
     meta = json.loads((folder / "mutants" / f"{module}.meta").read_text())
-    return {k: status_by_exit_code[v] for k, v in meta["exit_code_by_key"].items()}
+    patterns = CHOSEN[module] or ["*"]
+    return {
+        k: status_by_exit_code[v]
+        for k, v in meta["exit_code_by_key"].items()
+        if any(fnmatch.fnmatchcase(k, p) for p in patterns)
+    }
 
 
 def diff(folder: Path, name: str) -> str:
@@ -142,6 +151,7 @@ def run(module: str, children: int, commit: str | None) -> None:
     path = os.pathsep.join(filter(None, [str(folder / "plugins"), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": path}
     command = ["nice", "-n", "19", str(BIN / "mutmut"), "run", "--max-children", str(children)]
+    command += CHOSEN[module]
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"mutmut failed on {module}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -226,7 +236,10 @@ def markdown(results: list[dict]) -> str:
         "children. A module's git blob names the version of the file that was mutated.",
     ]
     lines += ["", "## Tests per module", ""]
-    lines += [f"- `{r['module']}`: " + ", ".join(f"`{t}`" for t in r["tests"]) for r in results]
+    for r in results:
+        lines.append(f"- `{r['module']}`: " + ", ".join(f"`{t}`" for t in r["tests"]))
+        if CHOSEN[r["module"]]:
+            lines[-1] += "; mutants " + ", ".join(f"`{p}`" for p in CHOSEN[r["module"]])
     lines += ["", "## Equivalent mutants", ""]
     for r in results:
         for name, (why, change) in r["equivalent"].items():
