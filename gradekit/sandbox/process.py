@@ -26,6 +26,10 @@ from .template import Template, TemplateError
 
 PIPE_BYTES = 1 << 20
 """The capacity asked for a worker's answer pipe (Linux allows 1 MiB without privilege)."""
+CHUNK = 1 << 16
+"""The most read at once before an answer's size is known: ``os.read`` allocates what it
+is asked for (a 1 MiB request costs some 40 us, a 64 KiB one 3), and a large answer's
+body is read straight into its own buffer (``read_exact``)."""
 KEEP_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "SYSTEMROOT")
 
 
@@ -86,7 +90,7 @@ class Worker:
         ready, _, _ = select.select([self.answers], [], [], wait)
         if not ready:
             return False
-        chunk = os.read(self.answers, 1 << 20)
+        chunk = os.read(self.answers, CHUNK)
         if not chunk:
             return None
         self._buffer += chunk

@@ -9,7 +9,6 @@ executor.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import tempfile
@@ -217,7 +216,9 @@ class WorkerSession:
             home = self._root / "home"
             worker = start_cold(self._command, home, cap, self.limits.output_kb * 1024)
         self._worker = worker
-        told = self._order(json.dumps({k: getattr(limits, k) for k in SET_BY_THE_WORKER}))
+        told = self._order(
+            json.dumps({k: getattr(limits, k) for k in SET_BY_THE_WORKER}).encode() + b"\n"
+        )
         message = self._read_message(time.monotonic() + limits.startup) if told else None
         if isinstance(message, dict) and isinstance(message.get("load_error"), str):
             problem = message["load_error"][:1000]
@@ -258,7 +259,7 @@ class WorkerSession:
         if self.load_error is not None:
             raise self._failure(self.load_error.split(_OUTPUT_MARK)[0])
         message: Any = None
-        if self._order(json.dumps({"catalog": True})):
+        if self._order(b'{"catalog": true}\n'):
             message = self._read_message(time.monotonic() + self.limits.call)
         if isinstance(message, dict) and set(message) == {"catalog"}:
             return message["catalog"]
@@ -290,21 +291,22 @@ class WorkerSession:
             task = self._send(*following) if (following := next(pending, None)) else None
             yield outcome
 
-    def _order_for(self, plan: Plan, name: str) -> tuple[str, bool]:
+    def _order_for(self, plan: Plan, name: str) -> tuple[bytes, bool]:
         """The order that runs ``plan``: by its index in the class's plans, the plan itself
-        when small (two orders at most wait in the pipe, so writing one never blocks), or
-        a file of its own in the session's ``plans`` folder; and whether it made that file."""
+        after the order's line when small (two orders at most wait in the pipe, so writing
+        one never blocks), or a file of its own in the session's ``plans`` folder; and
+        whether it made that file."""
         index = self.classroom.index(plan) if self.classroom else None
         if index is not None:
             order = {"book": self._book(), "index": index, "keep": True, "out": name}
-            return json.dumps(order), False
+            return json.dumps(order).encode() + b"\n", False
         data = encode_book([(plan.ops, plan.arrays)])
         if len(data) <= INLINE_BYTES:
-            return json.dumps({"inline": base64.b64encode(data).decode(), "out": name}), False
+            return json.dumps({"inline": len(data), "out": name}).encode() + b"\n" + data, False
         assert self._root is not None
         write_book(self._root / "plans" / name, [(plan.ops, plan.arrays)])
         own = str(self._plans_seen() / name)
-        return json.dumps({"book": own, "index": 0, "out": name}), True
+        return json.dumps({"book": own, "index": 0, "out": name}).encode() + b"\n", True
 
     def _send(self, plan: Plan, timeout: float | None) -> _Task:
         """Start ``plan`` in the worker (starting the worker if needed)."""
@@ -336,11 +338,12 @@ class WorkerSession:
         if own and self._root is not None:
             remove(self._root / "plans" / name)
 
-    def _order(self, order: str) -> bool:
-        """Send the worker one order; False if its end of the pipe is closed."""
+    def _order(self, order: bytes) -> bool:
+        """Send the worker one order (a line, and an inline plan's bytes); False if its end
+        of the pipe is closed."""
         assert self._worker is not None
         try:
-            os.write(self._worker.orders, (order + "\n").encode())
+            os.write(self._worker.orders, order)
         except OSError:
             return False
         return True

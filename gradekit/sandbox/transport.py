@@ -10,7 +10,6 @@ malformed result is the failure of that check only.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -79,14 +78,14 @@ def encode_book(plans: Book) -> bytes:
     return json.dumps(index).encode() + b"\n" + records
 
 
-def decode_book(data: bytes) -> Book:
-    """The worker's side of ``encode_book`` (the parent's data: trusted)."""
-    f = io.BytesIO(data)
-    index = json.loads(f.readline())
-    read = np.lib.format.read_array
-    return [
-        (plan["ops"], {k: read(f, allow_pickle=False) for k in plan["arrays"]}) for plan in index
-    ]
+def decode_book(data: bytes | bytearray) -> Book:
+    """The worker's side of ``encode_book`` (the parent's data), read by the same strict
+    reader as an answer: numpy's own parses each header as a Python literal, ten times
+    slower. The arrays are views of ``data``; a plan's run copies each one it passes."""
+    end = data.index(b"\n") + 1
+    index = json.loads(data[:end])
+    f = BufferReader(memoryview(data)[end:])
+    return [(plan["ops"], {k: _read_record(f) for k in plan["arrays"]}) for plan in index]
 
 
 def write_book(path: Path, plans: Book) -> None:
@@ -99,7 +98,10 @@ def write_book(path: Path, plans: Book) -> None:
 
 def read_book(path: Path) -> Book:
     """The worker's side of ``write_book``."""
-    return decode_book(path.read_bytes())
+    with path.open("rb") as f:
+        data = bytearray(os.fstat(f.fileno()).st_size)
+        f.readinto(data)
+    return decode_book(data)
 
 
 def _encode(value: Any, arrays: list[np.ndarray]) -> Any:
@@ -220,7 +222,7 @@ def _read_record(f: BinaryIO | BufferReader) -> np.ndarray:
         raise TransportError("a result array is truncated")
     order = "F" if fortran is True else "C"
     array = np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
-    return array if array.flags.writeable else array.copy()  # a view of the parent's own buffer
+    return array if array.flags.writeable else array.copy()  # a view of a private buffer
 
 
 def _scalar(v: Any) -> bool:

@@ -13,7 +13,6 @@ trusted: the parent validates every result.
 from __future__ import annotations
 
 import ast
-import base64
 import difflib
 import inspect
 import json
@@ -131,9 +130,9 @@ def serve(fd_in: int, fd_out: int, submission: str, books: dict[str, Book]) -> i
     the pipe closes. A plan is named by a file of plans and its index there; ``books``
     holds the files already read (the class's, read once by a template)."""
     os.environ.pop("PWD", None)  # set by bubblewrap's --chdir; the worker's env is only ours
-    control_in = os.fdopen(fd_in, "r")
+    control_in = os.fdopen(fd_in, "rb")
     control_out = os.fdopen(fd_out, "wb")
-    limits = json.loads(control_in.readline() or "null")
+    limits = json.loads(control_in.readline() or b"null")
     if not isinstance(limits, dict):
         return 1  # the parent closed the pipe before it sent the limits
     apply_limits(**limits)
@@ -160,8 +159,10 @@ def serve(fd_in: int, fd_out: int, submission: str, books: dict[str, Book]) -> i
         if order.get("catalog") is True:
             say({"catalog": [describe(entry) for entry in catalog]})
             continue
-        if "inline" in order:
-            ops, arrays = decode_book(base64.b64decode(order["inline"]))[0]
+        if "inline" in order:  # the plan's bytes follow the order's line
+            plan = bytearray(order["inline"])
+            control_in.readinto(plan)
+            ops, arrays = decode_book(plan)[0]
         else:
             book = books.get(order["book"]) or read_book(Path(order["book"]))
             if order.get("keep"):  # the class's plans: read once, by a cold worker too
