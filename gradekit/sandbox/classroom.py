@@ -1,23 +1,31 @@
 """What the workers of one class share: a folder with the worker's view and the class's
 plans, written once, and the warm template that forks each submission's worker.
 
-Each submission gets its own subfolder (``home``, ``plans``, ``submission``),
-removed when its session closes; the whole folder goes with the classroom. Nothing in it
-is secret: the view is gradekit's contract, the plans are the checks' inputs.
+Each submission gets its own seat: a subfolder (``home``, ``plans``, ``submission``),
+removed when its session closes, and a warm worker forked into it. While one submission
+is graded, the seat of the next is prepared in the background (forked, confined and
+moved into its cgroup, which as root waits some 10 ms for the kernel): a worker that
+has run no code of anyone's, given its submission with its first order. The whole
+folder goes with the classroom. Nothing in it is secret: the view is gradekit's contract,
+the plans are the checks' inputs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import tempfile
 import threading
 import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .cleanup import remove_tree
 from .intake import read_regular, submission_files
 from .plan import Plan
-from .process import scrubbed_env
+from .process import WarmWorker, scrubbed_env, start_warm
 from .template import Template
 from .transport import write_book
 from .view import build_view
@@ -46,7 +54,11 @@ class Classroom:
         self._started: list[Template] = []
         self._lock = threading.Lock()
         self._names = itertools.count()
-        self._finalizer = weakref.finalize(self, _close, self._started, self.root)
+        self._ready: _Preparing | None = None
+        self._seats: list[_Preparing] = []
+        """The seat being prepared, as the finalizer sees it: a closing class stops its worker."""
+        self._closed = False
+        self._finalizer = weakref.finalize(self, _close, self._started, self._seats, self.root)
 
     def index(self, plan: Plan) -> int | None:
         """Where ``plan`` is in the class's file of plans, or None (a plan of its own)."""
@@ -64,25 +76,40 @@ class Classroom:
                     self.root, self.book, self.backend, self._hidden, env, self.view
                 )
                 self._started.append(self._template)
-            return None if self._template.broken else self._template
+            return self._template if self._template.alive() else None
 
-    def folder(
-        self, template: Template, submission: Path, imported: str | None
-    ) -> tuple[Path, Path]:
-        """A new folder for one submission's warm worker: its path here and as the worker's
-        template sees it. A confined worker sees only a copy of the submission (``imported``
-        is the notebook's module, already written); raises OSError if it cannot be copied."""
+    def seat(self, template: Template, worker: WorkerKey) -> Seat:
+        """A new submission's folder, with a warm worker waiting in it (None if the template
+        could not fork one): the seat prepared while the previous submission was graded if
+        it suits, else one made now. The next seat is then prepared in the background."""
+        with self._lock:
+            ready, self._ready = self._ready, None
+        seat = ready.take() if ready is not None else None
+        if seat is not None and (ready.key != (template, worker) or not seat.usable()):
+            seat.leave()
+            seat = None
+        seat = seat or self._new_seat(template, worker)
+        with self._lock:
+            if not self._closed and template.alive():
+                self._ready = _Preparing(self._new_seat, template, worker)
+                self._seats[:] = [self._ready]
+        return seat
+
+    def _new_seat(self, template: Template, worker: WorkerKey) -> Seat:
         here, seen = template.folder(f"s{next(self._names)}")
-        if template.backend == "bwrap" and imported is None:
-            try:
-                _copy(submission, here / "submission" / submission.name)
-            except OSError:
-                remove_tree(here)
-                raise
-        return here, seen
+        return Seat(here, seen, start_warm(template, seen, *worker))
+
+    def admit(self, seat: Seat, submission: Path, imported: str | None) -> None:
+        """Put the submission in its seat's folder: a confined worker sees only a copy of it
+        (``imported`` is the notebook's module, written by the caller); raises OSError if it
+        cannot be copied."""
+        if self.backend == "bwrap" and imported is None:
+            _copy(submission, seat.here / "submission" / submission.name)
 
     def close(self) -> None:
-        """Stop the template and remove the class's folder."""
+        """Stop the template and the waiting worker, and remove the class's folder."""
+        with self._lock:
+            self._closed = True
         self._finalizer()
 
 
@@ -100,7 +127,60 @@ def _copy(source: Path, target: Path) -> None:
         dest.write_bytes(data)
 
 
-def _close(templates: list[Template], root: Path) -> None:
+WorkerKey = tuple[int, int, float]
+"""What a warm worker is started with: its process cap, output kept (bytes), startup time."""
+
+
+@dataclass
+class Seat:
+    """One submission's folder in the class (here, and as the template sees it), with the
+    warm worker waiting in it."""
+
+    here: Path
+    seen: Path
+    worker: WarmWorker | None
+
+    def usable(self) -> bool:
+        """Whether its worker still waits (it dies with a template that died)."""
+        return self.worker is not None and not self.worker.exited()
+
+    def leave(self) -> None:
+        """Stop its worker and remove its folder."""
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+        remove_tree(self.here)
+
+
+class _Preparing:
+    """A seat made in a background thread; ``take`` waits for it, once."""
+
+    def __init__(self, make: Callable[[Template, WorkerKey], Seat], *key: Any) -> None:
+        self.key = key
+        self._seat: Seat | None = None
+        self._taken = False
+        self._thread = threading.Thread(target=self._make, args=(make, *key), daemon=True)
+        self._thread.start()
+
+    def _make(self, make: Callable[[Template, WorkerKey], Seat], *key: Any) -> None:
+        with contextlib.suppress(Exception):  # a seat that cannot be made is made later
+            self._seat = make(*key)
+
+    def take(self) -> Seat | None:
+        self._thread.join()
+        seat, self._seat, self._taken = self._seat, None, True
+        return seat
+
+    def discard(self) -> None:
+        """Stop the seat's worker if nobody took it."""
+        seat = self.take()
+        if seat is not None:
+            seat.leave()
+
+
+def _close(templates: list[Template], seats: list[_Preparing], root: Path) -> None:
+    for seat in seats:  # while its template lives, which kills its whole process group
+        seat.discard()
     for template in templates:
         template.close()
     remove_tree(root)

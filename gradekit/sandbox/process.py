@@ -167,7 +167,16 @@ class WarmWorker(Worker):
         self._pid = pid
         self._pidfd = pidfd
 
+    def exited(self) -> bool:
+        """Whether the worker's process has ended (a waiting one dies with its template)."""
+        try:
+            return bool(select.select([self._pidfd], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
+
     def _end(self) -> None:
+        with contextlib.suppress(OSError):  # this very process, whatever became of its pid
+            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
         self._template.kill(self._pid)
         self._cap.kill_all()
         with contextlib.suppress(OSError):
@@ -200,15 +209,13 @@ def start_cold(
     return ColdWorker(proc, orders, answers, Output(proc.stdout, output), cap)
 
 
-def fork_warm(
-    template: Template, folder: Path, submission: str, cap: ProcessCap, output: int
-) -> WarmWorker:
-    """Have ``template`` fork a worker for one submission (``folder`` and ``submission``
-    as the template sees them); raises TemplateError if it cannot."""
+def fork_warm(template: Template, folder: Path, cap: ProcessCap, output: int) -> WarmWorker:
+    """Have ``template`` fork a worker in one submission's ``folder`` (as the template sees
+    it); raises TemplateError if it cannot."""
     ends = [os.pipe() for _ in range(3)]  # orders, answers, output
     theirs = (ends[0][0], ends[1][1], ends[2][1])
     try:
-        pid, pidfd = template.fork(folder, submission, theirs)
+        pid, pidfd = template.fork(folder, theirs)
     except TemplateError:
         for fd in (ends[0][1], ends[1][0], ends[2][0]):
             os.close(fd)
@@ -219,3 +226,23 @@ def fork_warm(
     cap.adopt(pid)
     printed = Output(os.fdopen(ends[2][0], "rb"), output)
     return WarmWorker(template, pid, pidfd, ends[0][1], ends[1][0], printed, cap)
+
+
+def start_warm(
+    template: Template, folder: Path, processes: int, output: int, startup: float
+) -> WarmWorker | None:
+    """A warm worker in ``folder``, confined and waiting for its first order; None if the
+    template cannot fork one (and the template broken if its children cannot be confined)."""
+    cap = ProcessCap(processes)
+    try:
+        worker = fork_warm(template, folder, cap, output)
+    except TemplateError:
+        cap.close()
+        return None
+    first = worker.read_message(time.monotonic() + startup)
+    if first == {"started": True}:
+        return worker
+    worker.stop()
+    reason = first.get("not_started") if isinstance(first, dict) else None
+    template.broken = f"a worker could not be confined: {str(reason)[:300]}"
+    return None

@@ -29,8 +29,8 @@ from .isolate import WORKER_PLANS
 from .limits import SET_BY_THE_WORKER, Limits
 from .local import LocalSession
 from .plan import Outcome, Plan
-from .process import WarmWorker, Worker, fork_warm, scrubbed_env, start_cold
-from .template import Template, TemplateError
+from .process import WarmWorker, Worker, scrubbed_env, start_cold, start_warm
+from .template import Template
 from .transport import (
     MAX_JSON_BYTES,
     BufferReader,
@@ -84,6 +84,8 @@ class WorkerSession:
         self.classroom = classroom
         self._worker: Worker | None = None
         self._template: Template | None = None
+        self._waiting: WarmWorker | None = None
+        """The worker waiting in the session's seat, until the session starts it."""
         """The template of this session's folder, while it can fork the session's workers."""
         self._root: Path | None = None
         """The session's folder: ``home``, ``plans`` (ours) and ``submission``."""
@@ -110,9 +112,10 @@ class WorkerSession:
         return isinstance(self._worker, WarmWorker)
 
     def _stop(self) -> None:
-        if self._worker is not None:
-            self._worker.stop()
-            self._worker = None
+        for worker in (self._worker, self._waiting):
+            if worker is not None:
+                worker.stop()
+        self._worker = self._waiting = None
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -133,18 +136,22 @@ class WorkerSession:
         return inside(self._imported) if self.backend == "bwrap" else self._imported
 
     def _prepare(self) -> None:
-        """Make the session's folder: in the classroom for a warm worker, else its own."""
+        """Make the session's folder: a seat in the classroom, with a warm worker waiting
+        there, or a folder of its own for a cold worker."""
         template = self.classroom.template() if self.classroom else None
         if template is not None:
             assert self.classroom is not None
-            module = MODULE_NAME if self.notebook else None
+            limits = self.limits
+            seat = self.classroom.seat(
+                template, (limits.processes, limits.output_kb * 1024, limits.startup)
+            )
             try:
-                self._root, self._seen_root = self.classroom.folder(
-                    template, self.submission, module
-                )
-                self._template = template
+                self.classroom.admit(seat, self.submission, MODULE_NAME if self.notebook else None)
             except OSError:  # cannot be copied (too large, changed since): a cold worker
-                pass
+                seat.leave()
+            else:
+                self._root, self._seen_root, self._template = seat.here, seat.seen, template
+                self._waiting = seat.worker
         if self._root is None:
             self._root = Path(tempfile.mkdtemp(prefix="gradekit-worker-"))
             for sub in ("home", "plans", "submission"):
@@ -184,50 +191,50 @@ class WorkerSession:
         prefix = bwrap_prefix(home, self._imported, hidden, self._root / "plans", view, book)
         return [*prefix, "--clearenv", *env, *python]
 
-    def _start_warm(self, template: Template, cap: ProcessCap) -> Worker | None:
-        """Fork a worker from the class's template; None if it cannot (then the session
-        is cold from here on, and so is the class if its children cannot be confined)."""
-        assert self._seen_root is not None
-        output = self.limits.output_kb * 1024
-        try:
-            self._worker = fork_warm(template, self._seen_root, str(self._seen_as), cap, output)
-        except TemplateError:
-            self._template = None
+    def _warm_worker(self) -> WarmWorker | None:
+        """The worker waiting in the session's seat, or one forked there now (after a
+        crash); None if the template cannot fork one."""
+        worker, self._waiting = self._waiting, None
+        if worker is not None and not worker.exited():
+            return worker
+        if worker is not None:
+            worker.stop()
+        template = self._template
+        if template is None or not template.alive():
             return None
-        first = self._read_message(time.monotonic() + self.limits.startup)
-        if first == {"started": True}:
-            return self._worker
-        self._stop()
-        reason = first.get("not_started") if isinstance(first, dict) else None
-        template.broken = f"a worker could not be confined: {str(reason)[:300]}"
-        self._template = None
-        return None
+        assert self._seen_root is not None
+        limits = self.limits
+        output, startup = limits.output_kb * 1024, limits.startup
+        return start_warm(template, self._seen_root, limits.processes, output, startup)
 
     def _start(self) -> None:
         if self._root is None:
             self._prepare()
         limits = self.limits
-        cap = ProcessCap(limits.processes)
-        template = self._template if self._template and not self._template.broken else None
-        worker = self._start_warm(template, cap) if template else None
+        worker: Worker | None = self._warm_worker()
         if worker is None:
-            cap = ProcessCap(limits.processes) if cap.path is None else cap
             assert self._root is not None
-            home = self._root / "home"
-            worker = start_cold(self._command, home, cap, self.limits.output_kb * 1024)
+            cap, output = ProcessCap(limits.processes), limits.output_kb * 1024
+            worker = start_cold(self._command, self._root / "home", cap, output)
         self._worker = worker
-        told = self._order(
-            json.dumps({k: getattr(limits, k) for k in SET_BY_THE_WORKER}).encode() + b"\n"
-        )
+        first = {"submission": str(self._seen_as)}
+        first |= {k: getattr(limits, k) for k in SET_BY_THE_WORKER}
+        told = self._order(json.dumps(first).encode() + b"\n")
         message = self._read_message(time.monotonic() + limits.startup) if told else None
         if isinstance(message, dict) and isinstance(message.get("load_error"), str):
             problem = message["load_error"][:1000]
             self.load_error = self.notebook.locate(problem) if self.notebook else problem
             self._stop()
         elif not (isinstance(message, dict) and message.get("ready") is True):
+            lost = self.warm and self._template is not None and not self._template.alive()
             problem = "timed out importing" if message == "timeout" else "died while importing"
-            self.load_error = f"the submission {problem}{self._output_tail()}"
+            tail = self._output_tail()
             self._stop()
+            if lost:  # its template died under it, not by the submission: a cold worker
+                self._template = None
+                self._start()
+                return
+            self.load_error = f"the submission {problem}{tail}"
 
     def _read_message(self, deadline: float) -> Any:
         """The worker's next line (see ``Worker.read_message``); None without a worker."""

@@ -78,15 +78,13 @@ class Template:
             (here / sub).mkdir(parents=True)
         return here, (CLASS_FOLDER / name if self.backend == "bwrap" else here)
 
-    def fork(
-        self, seen_folder: Path, submission: str, fds: tuple[int, int, int]
-    ) -> tuple[int, int]:
-        """Fork a worker for one submission: its pid (as the grader sees it) and a pidfd
-        of it, opened before the template could collect it.
+    def fork(self, seen_folder: Path, fds: tuple[int, int, int]) -> tuple[int, int]:
+        """Fork a worker in one submission's folder: its pid (as the grader sees it) and a
+        pidfd of it, opened before the template could collect it.
 
         ``fds`` are the worker's ends of its order pipe, answer pipe and output.
         """
-        request = {"folder": str(seen_folder), "submission": submission}
+        request = {"folder": str(seen_folder)}
         with self._lock:
             if self.broken:
                 raise TemplateError(self.broken)
@@ -105,13 +103,23 @@ class Template:
             except OSError as exc:
                 raise TemplateError(f"the worker is gone: {exc}") from None
 
+    def alive(self) -> bool:
+        """Whether the template still runs (one that died is marked broken)."""
+        if self._proc.poll() is not None:
+            self.broken = self.broken or "the template died"
+        return self.broken is None
+
     def kill(self, pid: int) -> None:
         """Kill a worker the template forked, and everything in its process group.
 
         Under the lock: the template collects exited children only while it forks, so
-        ``pid`` cannot name another process meanwhile.
+        ``pid`` cannot name another process meanwhile. Once the template is gone its
+        children are collected by others and their pids free: nothing is sent by pid then
+        (they die with the template; the caller kills its worker through a pidfd).
         """
         with self._lock:
+            if self._proc.poll() is not None:
+                return
             for kill in (os.killpg, os.kill):  # the group, or the child before its setsid
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     kill(pid, signal.SIGKILL)

@@ -125,16 +125,18 @@ def answer(out: BinaryIO, name: str, outcome: Outcome) -> None:
     out.flush()
 
 
-def serve(fd_in: int, fd_out: int, submission: str, books: dict[str, Book]) -> int:
+def serve(fd_in: int, fd_out: int, submission: str | None, books: dict[str, Book]) -> int:
     """Set the limits, load the submission, say whether it loaded, then run plans until
-    the pipe closes. A plan is named by a file of plans and its index there; ``books``
-    holds the files already read (the class's, read once by a template)."""
+    the pipe closes. The first order holds the limits and the submission's path (a warm
+    worker is forked before it is known). A plan is named by a file of plans and its index
+    there; ``books`` holds the files already read (the class's, read once by a template)."""
     os.environ.pop("PWD", None)  # set by bubblewrap's --chdir; the worker's env is only ours
     control_in = os.fdopen(fd_in, "rb")
     control_out = os.fdopen(fd_out, "wb")
     limits = json.loads(control_in.readline() or b"null")
     if not isinstance(limits, dict):
         return 1  # the parent closed the pipe before it sent the limits
+    submission = limits.pop("submission", submission)
     apply_limits(**limits)
 
     def say(message: dict) -> None:

@@ -3,7 +3,9 @@ that forks one worker per request and never runs a submission's code itself.
 
 Started with ``SOCKET_FD BOOK CONFINE`` (see ``template`` for the parent's side). Each
 request on the socket carries three descriptors (the worker's order pipe, its answer
-pipe and its output) and the folders of one submission; the reply is the child's pid.
+pipe and its output) and one submission's folder; the reply is the child's pid. The
+child learns which submission to import from its first order, so it can be forked before
+the submission is known (a class's spare worker, ``classroom``).
 The child leaves the template's state behind: it closes every descriptor but its own,
 restores the default signal handlers, enters its own namespaces when ``CONFINE`` is 1
 (``isolate``), takes fresh random state, and then is a worker like a cold one (``serve``).
@@ -76,7 +78,7 @@ def _child(request: dict, fds: list[int], books: dict[str, Book], confine: bool)
     os.write(answer_out, b'{"started": true}\n')
     os.environ.update(HOME=str(home), TMPDIR=str(home))
     np.random.seed()  # the template's global state is every child's: each draws its own
-    return serve(order_in, answer_out, request["submission"], books)
+    return serve(order_in, answer_out, None, books)
 
 
 def main(argv: list[str]) -> int:

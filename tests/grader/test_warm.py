@@ -186,7 +186,9 @@ def test_a_submission_too_large_to_copy_gets_a_cold_worker(tmp_path, monkeypatch
             assert report(session)["modules"] == []
             assert not session.warm
         assert room.template() is not None, "the template is still there for the next"
-        assert sorted(p.name for p in room.root.iterdir()) == ["lib", "plans.bin"]
+        # its refused seat is gone; the next submission's waits, holding nothing yet
+        assert sorted(p.name for p in room.root.iterdir()) == ["lib", "plans.bin", "s1"]
+        assert list((room.root / "s1" / "submission").iterdir()) == []
     finally:
         room.close()
 
@@ -206,3 +208,33 @@ def test_a_cold_worker_reads_the_class_plans_once(tmp_path):
             assert outcome.failure.message.startswith("LEAK:"), outcome.failure.message
     finally:
         room.close()
+
+
+def test_the_next_submissions_worker_waits_in_its_seat(tmp_path, backend):
+    """While A is graded, B's seat is prepared: a worker forked and confined, waiting with
+    nothing in its folder; B's session takes that very worker. Closing the class stops the
+    worker still waiting for a third submission, and removes every seat."""
+    room = Classroom([probe_plan()], backend, ())
+    try:
+        first, second = probes(tmp_path, room)
+        with WorkerSession(first, Limits(call=30.0), backend, (), room) as a:
+            report(a)
+        preparing = room._ready
+        assert preparing is not None, "no seat prepared for the next submission"
+        preparing._thread.join()
+        seat = preparing._seat
+        assert seat is not None and seat.usable()
+        assert sorted(p.name for p in seat.here.iterdir()) == ["home", "plans", "submission"]
+        assert not any(seat.here.rglob("*.py")), "a waiting seat holds no submission"
+        with WorkerSession(second, Limits(call=30.0), backend, (), room) as b:
+            assert report(b)["modules"] == []
+            assert b._worker is seat.worker, "B did not take the waiting worker"
+        third = room._ready
+        assert third is not None
+        third._thread.join()
+        waiting = third._seat
+        assert waiting is not None and waiting.usable()
+    finally:
+        room.close()
+    assert waiting.worker is None or waiting.worker.exited()
+    assert not room.root.exists()
