@@ -31,14 +31,7 @@ from .local import LocalSession
 from .plan import Outcome, Plan
 from .process import WarmWorker, Worker, scrubbed_env, start_cold, start_warm
 from .template import Template
-from .transport import (
-    MAX_JSON_BYTES,
-    BufferReader,
-    TransportError,
-    decode_outcome,
-    encode_book,
-    write_book,
-)
+from .transport import TransportError, answer_sizes, decode_answer, encode_book, write_book
 from .view import boot, build_view
 
 __all__ = ["Limits", "LocalSession", "WorkerSession"]
@@ -373,7 +366,7 @@ class WorkerSession:
         if head == "timeout":
             self._stop()
             return Outcome(status="timeout", detail=f"no answer within {task.timeout:.3g} s")
-        sizes = _sizes(head, task.name, self.limits.file_mb << 20)
+        sizes = answer_sizes(head, task.name, self.limits.file_mb << 20)
         if sizes is None:
             tail = self._output_tail()
             self._stop()
@@ -391,10 +384,7 @@ class WorkerSession:
                 return Outcome(status="timeout", detail=f"no answer within {task.timeout:.3g} s")
             return Outcome(status="crashed", detail="the worker died while answering")
         try:
-            view = memoryview(body)
-            outcome = decode_outcome(
-                bytes(view[: sizes[0]]), lambda: BufferReader(view[sizes[0] :])
-            )
+            outcome = decode_answer(body, sizes[0])
         except TransportError as exc:
             return Outcome(
                 status="error", detail=f"unreadable result from {self.submission.name}: {exc}"
@@ -405,19 +395,6 @@ class WorkerSession:
         if outcome.failure is not None and outcome.failure.type in EXHAUSTED:
             self._stop()  # the next check gets a fresh worker, not this one's leftovers
         return outcome
-
-
-def _sizes(head: Any, name: str, limit: int) -> tuple[int, int] | str | None:
-    """The sizes of an answer's two buffers from its first line: None if the line is not
-    an answer to task ``name`` (the worker died or lied), a reason if they are too large."""
-    if not isinstance(head, dict) or head.get("done") != name:
-        return None
-    sizes = head.get("json"), head.get("records")
-    if not all(type(n) is int and n >= 0 for n in sizes):
-        return None
-    if sizes[0] > MAX_JSON_BYTES or sizes[1] > limit:
-        return f"the answer's {sizes[0] + sizes[1]} bytes are more than allowed"
-    return sizes  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

@@ -288,6 +288,25 @@ def _decode_outcome(raw: bytes, records: Callable[[], BinaryIO | BufferReader]) 
     return Outcome(values=values, failure=failure, status="error" if failure else "ok")
 
 
+def answer_sizes(head: Any, name: str, limit: int) -> tuple[int, int] | str | None:
+    """The sizes of an answer's two buffers from its first line: None if the line is not
+    an answer to task ``name`` (the worker died or lied), a reason if they are too large."""
+    if not isinstance(head, dict) or head.get("done") != name:
+        return None
+    sizes = head.get("json"), head.get("records")
+    if not all(type(n) is int and n >= 0 for n in sizes):
+        return None
+    if sizes[0] > MAX_JSON_BYTES or sizes[1] > limit:
+        return f"the answer's {sizes[0] + sizes[1]} bytes are more than allowed"
+    return sizes  # type: ignore[return-value]
+
+
+def decode_answer(body: bytearray, json_bytes: int) -> Outcome:
+    """An answer's body as received: its JSON, then records read where they lie."""
+    view = memoryview(body)
+    return decode_outcome(bytes(view[:json_bytes]), lambda: BufferReader(view[json_bytes:]))
+
+
 def _failure(record: Any) -> Failure | None:
     """The worker's record of the exception that stopped a plan: exact types only."""
     if record is None:
