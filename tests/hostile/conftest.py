@@ -57,7 +57,7 @@ LIMITS: dict[str, Any] = dict(
 """Small limits for backprop: a check of an honest component takes milliseconds."""
 INIT_LIMITS: dict[str, Any] = {**LIMITS, "call": 15.0, "submission": 60.0, "memory_mb": 1024}
 """The initialization experiment draws 1024 x 1024 weights six times, as the bundled one."""
-UNTIMED: dict[str, float] = {"memory_bomb": 30.0}
+UNTIMED: dict[str, float] = {"memory_bomb": 30.0, "disk_bomb": 30.0}
 """Attacks whose limit under test is not the clock, with the generous call time they get
 alone, so that a busy machine cannot turn their verdict into a timeout."""
 SLACK = 15.0
