@@ -128,7 +128,8 @@ def _copy(source: Path, target: Path) -> None:
 
 
 WorkerKey = tuple[int, int, float]
-"""What a warm worker is started with: its process cap, output kept (bytes), startup time."""
+"""What a warm worker is started with (``start_warm``): its process cap, the bytes of
+output kept, its startup time."""
 
 
 @dataclass
@@ -158,7 +159,6 @@ class _Preparing:
     def __init__(self, make: Callable[[Template, WorkerKey], Seat], *key: Any) -> None:
         self.key = key
         self._seat: Seat | None = None
-        self._taken = False
         self._thread = threading.Thread(target=self._make, args=(make, *key), daemon=True)
         self._thread.start()
 
@@ -168,7 +168,7 @@ class _Preparing:
 
     def take(self) -> Seat | None:
         self._thread.join()
-        seat, self._seat, self._taken = self._seat, None, True
+        seat, self._seat = self._seat, None
         return seat
 
     def discard(self) -> None:

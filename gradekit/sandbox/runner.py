@@ -77,9 +77,9 @@ class WorkerSession:
         self.classroom = classroom
         self._worker: Worker | None = None
         self._template: Template | None = None
+        """The template of this session's folder, while it can fork the session's workers."""
         self._waiting: WarmWorker | None = None
         """The worker waiting in the session's seat, until the session starts it."""
-        """The template of this session's folder, while it can fork the session's workers."""
         self._root: Path | None = None
         """The session's folder: ``home``, ``plans`` (ours) and ``submission``."""
         self._seen_root: Path | None = None
@@ -134,10 +134,7 @@ class WorkerSession:
         template = self.classroom.template() if self.classroom else None
         if template is not None:
             assert self.classroom is not None
-            limits = self.limits
-            seat = self.classroom.seat(
-                template, (limits.processes, limits.output_kb * 1024, limits.startup)
-            )
+            seat = self.classroom.seat(template, self._warm_key)
             try:
                 self.classroom.admit(seat, self.submission, MODULE_NAME if self.notebook else None)
             except OSError:  # cannot be copied (too large, changed since): a cold worker
@@ -196,9 +193,12 @@ class WorkerSession:
         if template is None or not template.alive():
             return None
         assert self._seen_root is not None
-        limits = self.limits
-        output, startup = limits.output_kb * 1024, limits.startup
-        return start_warm(template, self._seen_root, limits.processes, output, startup)
+        return start_warm(template, self._seen_root, *self._warm_key)
+
+    @property
+    def _warm_key(self) -> tuple[int, int, float]:
+        """What a warm worker is started with: its process cap, output kept, startup time."""
+        return self.limits.processes, self.limits.output_kb * 1024, self.limits.startup
 
     def _start(self) -> None:
         if self._root is None:
