@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gradekit.checks.base import Target
-from gradekit.checks.gradient import KINKS, Gradient, GradientOptions
+from gradekit.checks.gradient import KINKS, Gradient, GradientOptions, _relative_error
 from gradekit.numerics import STEP
 from gradekit.sandbox.runner import LocalSession
 from gradekit_reference import COMPONENTS
@@ -122,14 +122,14 @@ def test_a_loss_is_probed_along_its_scores_and_compared_as_a_number():
     assert backwards == [[1.0], [2.5]]
     assert [name for name, *_ in plan.meta["probes"]] == ["y"] * 5
     off, _ = judged(target("losses", "squared_error", SQUARED), scaled(SQUARED, 1 + 4e-6))
-    assert not off["numeric"].passed and not off["dx"].passed
+    assert off["numeric"].passed is False and off["dx"].passed is False
 
 
 def test_a_wrong_convention_at_the_kink_is_named_with_the_rule():
     (mutant,) = [m for m in all_mutants() if m.name == "relu_kink_one"]
     cases, plan = judged(target("activations", "relu", RELU), mutant.factory)
     kink = cases["at the kink"]
-    assert not kink.passed and kink.compared
+    assert kink.passed is False and kink.compared
     assert kink.message.endswith(f" (the contract fixes {KINKS[('activations', 'relu')]})")
     assert [n for n, c in cases.items() if not c.passed] == ["at the kink"]
     assert "kink" in [op.get("save") for op in plan.ops]
@@ -183,10 +183,10 @@ def test_missing_parameter_gradients_are_named():
     t = target("layers", "linear", LINEAR, din=3, dout=2)
     cases, _ = judged(t, NoDb)
     assert cases["db"].message == "db: grads has no key 'b' after backward"
-    assert cases["dW"].passed and not cases["db"].passed
+    assert cases["dW"].passed and cases["db"].passed is False
     cases, _ = judged(t, NoDict)
     assert cases["grads"].message == "grads: expected a dict of arrays"
-    assert not cases["grads"].passed
+    assert cases["grads"].passed is False
 
 
 def test_a_forward_that_raises_stops_the_check_at_once():
@@ -216,3 +216,78 @@ def test_the_figure_shows_the_worst_error_per_array_against_both_tolerances():
     assert numeric.y[0] == pytest.approx(2e-6, rel=0.1)
     right = KIND.figure(t, options, plan, expected, expected)
     assert right.panels[0].series[0].y[1] == 1e-17  # an exact match, at the axis' floor
+
+
+def test_the_figure_is_a_log_bar_chart_of_errors():
+    t = target("layers", "linear", LINEAR, din=3, dout=2)
+    options = GradientOptions()
+    plan = KIND.plan(t, options)
+    expected = LocalSession({(t.kind, t.name): LINEAR}).run(plan)
+    (panel,) = KIND.figure(t, options, plan, expected, expected).panels
+    assert (panel.kind, panel.log) == ("bar", True)
+    assert (panel.title, panel.ylabel) == ("worst relative error per array", "relative error")
+
+
+def test_a_loss_figure_shows_its_central_differences():
+    t = target("losses", "squared_error", SQUARED)
+    options = GradientOptions()
+    plan = KIND.plan(t, options)
+    expected = LocalSession({(t.kind, t.name): SQUARED}).run(plan)
+    outcome = LocalSession({(t.kind, t.name): scaled(SQUARED, 1 + 4e-6)}).run(plan)
+    (panel,) = KIND.figure(t, options, plan, outcome, expected).panels
+    against, numeric = panel.series
+    assert panel.categories == ["dx"]
+    assert numeric.y[0] == pytest.approx(2e-6, rel=0.1)
+    assert against.y[0] == pytest.approx(2e-6, rel=0.5)
+
+
+def test_a_figure_without_grads_or_a_gradient_shows_nan_there():
+    class NoDb(LINEAR):
+        def backward(self, dout):
+            out = super().backward(dout)
+            self.grads = None
+            return out
+
+    t = target("layers", "linear", LINEAR, din=3, dout=2)
+    options = GradientOptions()
+    plan = KIND.plan(t, options)
+    expected = LocalSession({(t.kind, t.name): LINEAR}).run(plan)
+    outcome = LocalSession({(t.kind, t.name): NoDb}).run(plan)
+    (panel,) = KIND.figure(t, options, plan, outcome, expected).panels
+    against, numeric = panel.series
+    assert against.y[1:] == numeric.y[1:] == [None, None]  # nan, drawn as no bar
+    assert against.y[0] is not None and numeric.y[0] is not None
+
+
+def test_without_the_reference_the_figure_shows_central_differences_only():
+    dropout = COMPONENTS["layers"]["dropout"]
+    t = target("layers", "dropout", dropout, p=0.6)
+    options = GradientOptions(fixed_seed=7, reference=False, masked=("y",))
+    plan = KIND.plan(t, options)
+    expected = LocalSession({(t.kind, t.name): dropout}).run(plan)
+    (panel,) = KIND.figure(t, options, plan, expected, expected).panels
+    (numeric,) = panel.series
+    assert numeric.label == "vs central differences" and numeric.y[0] < 1e-6
+    assert panel.marks == {"numeric tolerance 1e-06": 1e-6}
+
+    class Unprobed(dropout):
+        calls = 0
+
+        def forward(self, x, *, training=True):
+            self.calls += 1
+            y = super().forward(x, training=training)
+            return y if self.calls < 4 else None
+
+    outcome = LocalSession({(t.kind, t.name): Unprobed}).run(plan)
+    assert KIND.figure(t, options, plan, outcome, expected) is None
+
+
+def test_the_figures_relative_error_is_that_of_close():
+    """``|r - e| / (|e| + max|e|)``, its worst entry; nan when either is unusable."""
+    e = np.array([1.0, -2.0, 0.0])
+    r = np.array([1.1, -2.0, 0.2])
+    assert _relative_error(r, e) == pytest.approx(max(0.1 / 3, 0.2 / 2))
+    assert _relative_error(np.array([1e-3]), np.zeros(1)) == pytest.approx(1e-3 / 1e-30)
+    assert _relative_error(np.zeros(0), np.zeros(0)) == 0.0
+    for got, want in [(None, e), (e, None), (e[:2], e), (np.array([np.nan, 0, 0]), e)]:
+        assert np.isnan(_relative_error(got, want))
