@@ -192,7 +192,12 @@ class Grader:
             self.assignment.spec.seed_of(spec, self.secret),
             factory,
         )
-        plan = kind.plan(target, spec.parsed_options)
+        try:
+            plan = kind.plan(target, spec.parsed_options)
+        except ValueError as exc:  # options this component cannot be checked with
+            from .assignments import AssignmentError
+
+            raise AssignmentError(f"{self.assignment.folder}: check {spec.id}: {exc}") from None
         return PreparedCheck(spec, kind, target, plan, spec.timeout or self.limits.call)
 
     def grade(self, path: str | Path, name: str | None = None) -> SubmissionResult:

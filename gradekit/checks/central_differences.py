@@ -59,7 +59,8 @@ def probe_errors(
                     return None
                 values.append(float(np.sum(got * dout)))
         numeric = richardson(values, h)
-        grads = v.get("dx") if name in ("x", "y") else (v.get("grads") or {}).get(name)
+        params = v.get("grads") if isinstance(v.get("grads"), dict) else {}
+        grads = v.get("dx") if name in ("x", "y") else params.get(name)
         if array_problem(grads, direction.shape):
             continue  # reported by the dx / dparam cases
         analytic = float(np.sum(grads * direction))

@@ -76,6 +76,8 @@ class Gradient(CheckKind):
 
     # ----------------------------------------------------------------- plans
     def plan(self, target: Target, options: GradientOptions) -> Plan:
+        if target.kind == "losses" and not options.reference:
+            raise ValueError("reference = false is for random layers: a loss has no mask")
         if target.kind == "losses":
             return self._loss_plan(target, options)
         rng = target.rng()
