@@ -80,6 +80,8 @@ SYMMETRIC = 1e-9
 """Hidden units closer than this (relative) are identical; BLAS may differ by rounding."""
 BROKEN = 1e-3
 """A control's hidden units must differ by at least this much."""
+UNITS_WEIGHT = 2.0
+"""The hidden-units case's weight, passed or failed: the experiment's verdict counts most."""
 
 
 @dataclass
@@ -191,7 +193,7 @@ class Symmetry(CheckKind):
         spread, j = unit_spread(trained)
         symmetric = spread <= SYMMETRIC
         if symmetric == expected.symmetric:
-            return Case(name, True)
+            return Case(name, True, "", UNITS_WEIGHT)
         steps = f"after {options.steps} full-batch gradient-descent steps"
         if expected.symmetric:
             message = (
@@ -205,7 +207,7 @@ class Symmetry(CheckKind):
                 f"expected {expected.spread:.3g} as the reference: the initialization must "
                 "break the symmetry"
             )
-        return Case(name, False, message, 2.0)
+        return Case(name, False, message, UNITS_WEIGHT)
 
     def _control(self, expected: SymmetryExpected) -> Case:
         weak = {k: v for k, v in expected.controls.items() if v < BROKEN}
