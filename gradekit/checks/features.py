@@ -243,7 +243,11 @@ def compare(
     if isinstance(got, Missing) or isinstance(want, Missing):
         if isinstance(got, Missing) and isinstance(want, Missing):
             return Case(name, True, "", weight)  # both fail the same way (a mutant)
-        message = got.message if isinstance(got, Missing) else f"{name}: computed, the {source}'s"
+        message = (
+            got.message
+            if isinstance(got, Missing)
+            else f"{name}: computed, where the {source}'s is not ({want.message})"
+        )
         if isinstance(got, Missing) and not message.startswith(name):
             message = f"{name}: {message}"
         return Case(name, False, message, weight)

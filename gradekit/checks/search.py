@@ -303,15 +303,17 @@ def _draw_cases(got: dict, want: dict, options: SearchOptions) -> list[Case]:
     cases = []
     for i, (name, (lo, hi)) in enumerate(bounds.items()):
         g, w = g_all[:, i], w_all[:, i]
-        inside = bool(np.all((g >= lo * (1 - 1e-12)) & (g <= hi * (1 + 1e-12))))
+        slack = 1e-12 * max(abs(lo), abs(hi))  # rounding at a bound of either sign
+        outside = ~((g >= lo - slack) & (g <= hi + slack))  # nan is outside too
+        inside = not outside.any()
         cases.append(
             Case(
                 f"{name} in bounds",
                 inside,
                 ""
                 if inside
-                else f"{name}: {int(np.sum((g < lo) | (g > hi)))} of {len(g)} draws outside "
-                f"[{lo:g}, {hi:g}], e.g. {g[(g < lo) | (g > hi)][0]:.4g}",
+                else f"{name}: {int(np.sum(outside))} of {len(g)} draws outside "
+                f"[{lo:g}, {hi:g}], e.g. {g[outside][0]:.4g}",
             )
         )
         if not inside or (log and np.any(g <= 0)):

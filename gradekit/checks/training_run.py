@@ -313,9 +313,14 @@ def _reported_train(reported: list, means: list[float]) -> str:
             return (
                 f"history['train_loss'][{e}] is {got:.6g}, but the mean of epoch {e + 1}'s "
                 f"batch losses, each at the parameters the batch met, is {want:.6g}"
-                + (f" (ratio {got / want:.3g})" if want else "")
+                + _ratio(got, want)
             )
     return ""
+
+
+def _ratio(got: float, want: float) -> str:
+    """A reported loss over the recomputed one, shown when the latter is not 0."""
+    return f" (ratio {got / want:.3g})" if want else ""
 
 
 def _reported(history: Any, val: np.ndarray) -> str:
@@ -334,7 +339,7 @@ def _reported(history: Any, val: np.ndarray) -> str:
         e = int(np.argmax(bad))
         return (
             f"history['val_loss'][{e}] is {got[e]:.6g}, but the validation loss of epoch "
-            f"{e + 1}'s parameters is {val[e]:.6g} (ratio {got[e] / val[e]:.3g}); "
+            f"{e + 1}'s parameters is {val[e]:.6g}{_ratio(got[e], val[e])}; "
             "the loss is (1/N) sum_n ||y_n - t_n||^2, averaged over the batch axis"
         )
     return ""
