@@ -48,11 +48,12 @@ def one_line(exc: BaseException) -> str:
 def _record(array: np.ndarray) -> tuple[bytes, memoryview]:
     """One array as a ``.npy`` (1.0) record: its header, the very text numpy writes, and
     its data, not copied."""
-    array = np.ascontiguousarray(array)
+    if not array.flags.c_contiguous:  # (ascontiguousarray would make a 0-d array 1-d)
+        array = array.copy(order="C")
     text = f"{{'descr': '{array.dtype.str}', 'fortran_order': False, 'shape': {array.shape!r}, }}"
     text += " " * (-(len(text) + 11) % 64) + "\n"  # the whole header a multiple of 64 bytes
     header = b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode()
-    return header, memoryview(array).cast("B")
+    return header, memoryview(array).cast("B") if array.size else memoryview(b"")
 
 
 def record_parts(arrays: list[np.ndarray]) -> list[bytes | memoryview]:
