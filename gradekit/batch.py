@@ -75,10 +75,12 @@ def _cached_read(path: Path) -> bytes:
 def _digest(
     paths: Iterable[Path], root: Path, read: Callable[[Path], bytes] = Path.read_bytes
 ) -> str:
-    """A hash of the files' names (relative to ``root``) and contents, read by ``read``."""
+    """A hash of the files' names (relative to ``root``) and contents, read by ``read``,
+    each preceded by its length: no two sets of files give the same bytes to hash."""
     h = hashlib.sha256()
     for p in paths:
-        h.update(str(p.relative_to(root)).encode() + b"\0" + read(p) + b"\0")
+        for part in (str(p.relative_to(root)).encode(), read(p)):
+            h.update(len(part).to_bytes(8, "little") + part)
     return h.hexdigest()
 
 

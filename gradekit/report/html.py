@@ -44,7 +44,7 @@ th { background: #f0f2f5; font-weight: 600; font-size: 13px; }
 th.num { text-align: right; }
 td.num { white-space: nowrap; text-align: right; font-variant-numeric: tabular-nums; }
 td.name { white-space: nowrap; font-family: ui-monospace, Menlo, monospace; font-size: 12.5px; }
-td.why { font-size: 13px; max-width: 640px; overflow-wrap: anywhere; }
+td.why { font-size: 13px; max-width: 640px; overflow-wrap: anywhere; white-space: pre-wrap; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px;
          font-weight: 600; color: white; }
 .passed { background: #2f9e44; } .failed { background: #d9480f; }
