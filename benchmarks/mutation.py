@@ -7,6 +7,7 @@ import argparse
 import fnmatch
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -152,17 +153,27 @@ def run(module: str, children: int, commit: str | None) -> None:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": path}
     command = ["nice", "-n", "19", str(BIN / "mutmut"), "run", "--max-children", str(children)]
     command += CHOSEN[module]
+    load, cpu = os.getloadavg()[0], _children_cpu()
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"mutmut failed on {module}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     run = {
         "started": f"{started:%Y-%m-%d %H:%M}",
         "seconds": time.monotonic() - start,
+        "cpu_seconds": _children_cpu() - cpu,
+        "load": [round(load, 1), round(os.getloadavg()[0], 1)],
         "children": children,
         "commit": git("rev-parse", "--short", commit) if commit else "working tree",
         "tests": tests,
     }
     (folder / "run.json").write_text(json.dumps(run))
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of every child process waited for so far: mutmut and
+    its forks. Unlike the wall time, it does not grow with the machine's load."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def git(*args: str) -> str:
@@ -210,23 +221,28 @@ def markdown(results: list[dict]) -> str:
         "# Mutation testing",
         "",
         "`.venv/bin/python benchmarks/mutation.py [--modules ...]` (mutmut; not run in CI).",
-        "Each module's mutants run against the test files listed below, on 2 cores shared",
-        "with other work, under `nice -n 19`. The score is killed (timeouts included) over all",
-        "mutants but the equivalent ones; mutants of lines no selected test reaches (no tests)",
-        "count against it.",
+        "The modules, the tests run against each one's mutants, the mutants chosen and the",
+        "equivalent ones (with why) are listed in `benchmarks/mutation_targets/*.toml`. Runs",
+        "go under `nice -n 19`. The score is killed (timeouts included) over all mutants but",
+        "the equivalent ones; mutants of lines no selected test reaches (no tests) count",
+        "against it. Time is the run's wall time, with the 1-minute load average at its start",
+        "and end; CPU is that of mutmut and its forks (recorded since 2026-12-06 15:45), which",
+        "the load does not inflate.",
         "",
         "| module (git blob) | run (UTC) | mutants | killed | survived | no tests | equivalent "
-        "| score | time |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| score | time | load | CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         c = r["counts"]
         survived = c.get("survived", 0) - len(r["equivalent"])
+        load = "-".join(map(str, r["load"])) if "load" in r else "?"
+        cpu = f"{r['cpu_seconds'] / 60:.1f} min" if "cpu_seconds" in r else "?"
         lines.append(
             f"| `{r['module']}` ({r['blob']}) | {r['started']} | {r['total']} | {r['killed']} "
             f"| {survived} "
             f"| {c.get('no tests', 0)} | {len(r['equivalent'])} | {r['score']:.1%} "
-            f"| {r['seconds'] / 60:.1f} min |"
+            f"| {r['seconds'] / 60:.1f} min | {load} | {cpu} |"
         )
     total = sum(r["seconds"] for r in results) / 60
     children = sorted({r["children"] for r in results})
@@ -235,6 +251,12 @@ def markdown(results: list[dict]) -> str:
         f"All modules together: {total:.0f} min with {'/'.join(map(str, children))} mutmut "
         "children. A module's git blob names the version of the file that was mutated.",
     ]
+    timed = [r["cpu_seconds"] for r in results if "cpu_seconds" in r]
+    if timed:
+        lines[-1] += (
+            f" CPU, for the {len(timed)} of {len(results)} modules whose run recorded it: "
+            f"{sum(timed) / 60:.0f} min, {sum(timed) / 120:.0f} min of 2 busy cores."
+        )
     lines += ["", "## Tests per module", ""]
     for r in results:
         lines.append(f"- `{r['module']}`: " + ", ".join(f"`{t}`" for t in r["tests"]))
