@@ -310,7 +310,14 @@ def main() -> None:
             flush=True,
         )
     results = [r for r in map(summary, MODULES) if r is not None]
-    args.report.write_text(markdown(results))
+    report = markdown(results)
+    unrun = [m for m in MODULES if m not in {r["module"] for r in results}]
+    if unrun:
+        names = ", ".join(f"`{m}`" for m in unrun)
+        report = report.replace(
+            "\n## Tests per module", f"\nNo run yet: {names}.\n\n## Tests per module"
+        )
+    args.report.write_text(report)
     print(f"wrote {args.report} ({len(results)} modules)")
 
 

@@ -167,7 +167,8 @@ class _Preparing:
             self._seat = make(*key)
 
     def take(self) -> Seat | None:
-        self._thread.join()
+        if self._thread is not threading.current_thread():  # else the class was collected
+            self._thread.join()  # by this very thread, which holds it until it ends
         seat, self._seat = self._seat, None
         return seat
 

@@ -7,8 +7,11 @@ and random draws another submission left, the class's folder, its capabilities.
 
 from __future__ import annotations
 
+import gc
 import json
+import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -238,3 +241,37 @@ def test_the_next_submissions_worker_waits_in_its_seat(tmp_path, backend):
         room.close()
     assert waiting.worker is None or waiting.worker.exited()
     assert not room.root.exists()
+
+
+def test_a_class_last_held_by_its_seat_thread_still_closes(tmp_path, monkeypatch):
+    """The thread preparing a seat holds the class until it ends: if the class is collected
+    there, its closing must not wait for that very thread (it raised and left its folder)."""
+    release, unraised, calls = threading.Event(), [], []
+
+    def start_warm(*args):
+        calls.append(args)
+        if len(calls) > 1:  # the seat prepared in the background waits for the test
+            release.wait(10)
+
+    class Stub:
+        backend = "rlimits"
+
+        def folder(self, name):
+            (tmp_path / name).mkdir()
+            return tmp_path / name, tmp_path / name
+
+        def alive(self):
+            return True
+
+    monkeypatch.setattr(classroom, "start_warm", start_warm)
+    monkeypatch.setattr(sys, "unraisablehook", unraised.append)
+    room = Classroom([probe_plan()], "rlimits", ())
+    root, template = room.root, Stub()
+    room.seat(template, (8, 1024, 5.0))  # the first seat, made here; the next one prepared
+    preparing = room._ready._thread
+    del room
+    gc.collect()
+    release.set()
+    preparing.join(10)
+    assert unraised == []
+    assert not root.exists(), "the class's folder was left behind"
