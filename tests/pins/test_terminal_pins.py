@@ -10,43 +10,14 @@ import pytest
 from rich.console import Console
 
 from gradekit.report.terminal import WIDE, print_report, summary_line
-from gradekit.results import CheckResult, GradeReport, SubmissionResult
+from gradekit.results import GradeReport
+
+from .results import check, report, submission
 
 ESC = "\x1b[2J\x1b]0;pwned\x07"
 """Clears the screen and sets the terminal's title: must never reach the terminal."""
 MARKUP = "[bold red]loud[/]"
 """Rich markup: must show as the text it is."""
-
-
-def check(name: str, status: str = "passed", score: float = 2.0, **kw) -> CheckResult:
-    fields = dict(
-        name=name,
-        title=f"{name} title",
-        component="activations/relu",
-        type="values",
-        status=status,
-        score=score,
-        max_score=2.0,
-        message="",
-        visibility="public",
-    )
-    return CheckResult(**{**fields, **kw})
-
-
-def submission(name: str, checks: list[CheckResult], **kw) -> SubmissionResult:
-    fields = dict(
-        submission=name,
-        path=f"/subs/{name}.py",
-        assignment="backprop",
-        score=sum(c.score for c in checks),
-        max_score=sum(c.max_score for c in checks),
-        checks=checks,
-    )
-    return SubmissionResult(**{**fields, **kw})
-
-
-def report(*subs: SubmissionResult, assignment: str = "backprop") -> GradeReport:
-    return GradeReport(gradekit_version="9.9", assignment=assignment, submissions=list(subs))
 
 
 def console(width: int, color: bool = False) -> Console:

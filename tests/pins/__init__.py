@@ -1,0 +1,1 @@
+"""Tests that pin behaviour down for mutation testing (benchmarks/mutation.py)."""
