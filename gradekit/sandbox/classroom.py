@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import tempfile
 import threading
 import weakref
@@ -124,7 +125,10 @@ def _copy(source: Path, target: Path) -> None:
         left -= len(data)
         dest = target / file.relative_to(source) if file_is_folder else target
         dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
+        # a new file, never through a link or over a file planted in the seat meanwhile
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
 
 
 WorkerKey = tuple[int, int, float]

@@ -134,11 +134,13 @@ class WorkerSession:
         template = self.classroom.template() if self.classroom else None
         if template is not None:
             assert self.classroom is not None
-            seat = self.classroom.seat(template, self._warm_key)
+            seat = None
             try:
+                seat = self.classroom.seat(template, self._warm_key)
                 self.classroom.admit(seat, self.submission, MODULE_NAME if self.notebook else None)
-            except OSError:  # cannot be copied (too large, changed since): a cold worker
-                seat.leave()
+            except OSError:  # no seat, or no copy (too large, changed since): a cold worker
+                if seat is not None:
+                    seat.leave()
             else:
                 self._root, self._seen_root, self._template = seat.here, seat.seen, template
                 self._waiting = seat.worker

@@ -237,9 +237,10 @@ def test_the_next_submissions_worker_waits_in_its_seat(tmp_path, backend):
         third._thread.join()
         waiting = third._seat
         assert waiting is not None and waiting.usable()
+        worker = waiting.worker
     finally:
         room.close()
-    assert waiting.worker is None or waiting.worker.exited()
+    assert worker is not None and worker.exited(), "a waiting worker outlived its class"
     assert not room.root.exists()
 
 
@@ -275,3 +276,41 @@ def test_a_class_last_held_by_its_seat_thread_still_closes(tmp_path, monkeypatch
     preparing.join(10)
     assert unraised == []
     assert not root.exists(), "the class's folder was left behind"
+
+
+@pytest.mark.skipif("bwrap" not in available(), reason="bubblewrap does not work here")
+def test_a_file_planted_in_a_waiting_seat_is_never_written_through(tmp_path):
+    """The next seat exists while another submission is graded: a link planted where its
+    copy goes is not followed, and the submission gets a cold worker instead."""
+    room = Classroom([probe_plan()], "bwrap", ())
+    try:
+        first, second = probes(tmp_path, room)
+        with WorkerSession(first, Limits(call=30.0), "bwrap", (), room) as a:
+            report(a)
+        room._ready._thread.join()
+        target = tmp_path / "elsewhere.py"
+        (room._ready._seat.here / "submission" / second.name).symlink_to(target)
+        with WorkerSession(second, Limits(call=30.0), "bwrap", (), room) as b:
+            assert report(b)["modules"] == []
+            assert not b.warm
+        assert not target.exists(), "the copy followed a planted link"
+    finally:
+        room.close()
+
+
+def test_a_seat_that_cannot_be_made_leaves_a_cold_worker(tmp_path, monkeypatch):
+    """A seat's folder that cannot be made (a name taken) costs the warm worker, never the
+    submission's grade."""
+    room = Classroom([probe_plan()], "rlimits", ())
+
+    def taken(*args):
+        raise FileExistsError("taken")
+
+    try:
+        first, _ = probes(tmp_path, room)
+        monkeypatch.setattr(Classroom, "_new_seat", taken)
+        with WorkerSession(first, Limits(call=30.0), "rlimits", (), room) as session:
+            assert report(session)["modules"] == []
+            assert not session.warm
+    finally:
+        room.close()
