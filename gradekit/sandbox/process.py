@@ -114,8 +114,17 @@ class Worker:
             return None
 
     def read_exact(self, size: int, deadline: float) -> bytearray | str | None:
-        """The next ``size`` bytes from the worker, ``"timeout"``, or None if it died;
-        read straight into one buffer of that size."""
+        """The next ``size`` bytes from the worker, ``"timeout"``, or None if it died: a
+        few bytes (an answer's frame) through the buffer, with whatever follows them in
+        one read; more, straight into one buffer of that size."""
+        if size <= CHUNK:
+            while len(self._buffer) < size:
+                filled = self._fill(deadline)
+                if not filled:
+                    return "timeout" if filled is False else None
+            data = self._buffer[:size]
+            del self._buffer[:size]
+            return data
         data = bytearray(size)
         view = memoryview(data)
         got = min(size, len(self._buffer))

@@ -9,7 +9,6 @@ executor.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time
@@ -20,6 +19,8 @@ from typing import Any
 
 from ..errors import SubmissionError
 from ..notebook.convert import MODULE_NAME, Module, convert, is_notebook
+from . import orders
+from .answers import OUTPUT_MARK, last_output, read_answer
 from .backends import ProcessCap, bwrap_prefix, choose, inside, python_executable
 from .catalog import plain, validate_catalog
 from .classroom import Classroom
@@ -31,17 +32,10 @@ from .local import LocalSession
 from .plan import Outcome, Plan
 from .process import WarmWorker, Worker, scrubbed_env, start_cold, start_warm
 from .template import Template
-from .transport import TransportError, answer_sizes, decode_answer, encode_book, write_book
+from .transport import encode_book, write_book
 from .view import boot, build_view
 
 __all__ = ["Limits", "LocalSession", "WorkerSession"]
-
-_OUTPUT_MARK = "; its last output: "
-"""Where ``_start`` appends the worker's printed output to a load error."""
-INLINE_BYTES = 16 << 10
-"""A plan of a session's own up to this size goes in its order, not in a file."""
-EXHAUSTED = ("MemoryError", "RecursionError")
-"""Exceptions after which a worker's process is spent: it is restarted for the next check."""
 
 
 class WorkerSession:
@@ -212,9 +206,9 @@ class WorkerSession:
             cap, output = ProcessCap(limits.processes), limits.output_kb * 1024
             worker = start_cold(self._command, self._root / "home", cap, output)
         self._worker = worker
-        first = {"submission": str(self._seen_as)}
-        first |= {k: getattr(limits, k) for k in SET_BY_THE_WORKER}
-        told = self._order(json.dumps(first).encode() + b"\n")
+        told = self._order(
+            orders.first(str(self._seen_as), {k: getattr(limits, k) for k in SET_BY_THE_WORKER})
+        )
         message = self._read_message(time.monotonic() + limits.startup) if told else None
         if isinstance(message, dict) and isinstance(message.get("load_error"), str):
             problem = message["load_error"][:1000]
@@ -223,7 +217,7 @@ class WorkerSession:
         elif not (isinstance(message, dict) and message.get("ready") is True):
             lost = self.warm and self._template is not None and not self._template.alive()
             problem = "timed out importing" if message == "timeout" else "died while importing"
-            tail = self._output_tail()
+            tail = last_output(self._worker) if self._worker else ""
             self._stop()
             if lost:  # its template died under it, not by the submission: a cold worker
                 self._template = None
@@ -234,10 +228,6 @@ class WorkerSession:
     def _read_message(self, deadline: float) -> Any:
         """The worker's next line (see ``Worker.read_message``); None without a worker."""
         return self._worker.read_message(deadline) if self._worker else None
-
-    def _output_tail(self) -> str:
-        tail = self._worker.output.tail() if self._worker else ""
-        return f"{_OUTPUT_MARK}{tail}" if tail else ""
 
     def catalog(self) -> list[dict[str, Any]]:
         """What the submission registers, as its worker describes it, checked here.
@@ -259,9 +249,9 @@ class WorkerSession:
         if self._worker is None and self.load_error is None:
             self._start()
         if self.load_error is not None:
-            raise self._failure(self.load_error.split(_OUTPUT_MARK)[0])
+            raise self._failure(self.load_error.split(OUTPUT_MARK)[0])
         message: Any = None
-        if self._order(b'{"catalog": true}\n'):
+        if self._order(orders.CATALOG):
             message = self._read_message(time.monotonic() + self.limits.call)
         if isinstance(message, dict) and set(message) == {"catalog"}:
             return message["catalog"]
@@ -293,22 +283,20 @@ class WorkerSession:
             task = self._send(*following) if (following := next(pending, None)) else None
             yield outcome
 
-    def _order_for(self, plan: Plan, name: str) -> tuple[bytes, bool]:
+    def _order_for(self, plan: Plan, task: int) -> tuple[bytes, bool]:
         """The order that runs ``plan``: by its index in the class's plans, the plan itself
         after the order's line when small (two orders at most wait in the pipe, so writing
         one never blocks), or a file of its own in the session's ``plans`` folder; and
         whether it made that file."""
         index = self.classroom.index(plan) if self.classroom else None
         if index is not None:
-            order = {"book": self._book(), "index": index, "keep": True, "out": name}
-            return json.dumps(order).encode() + b"\n", False
+            return orders.by_index(self._book(), index, task, keep=True), False
         data = encode_book([(plan.ops, plan.arrays)])
-        if len(data) <= INLINE_BYTES:
-            return json.dumps({"inline": len(data), "out": name}).encode() + b"\n" + data, False
+        if len(data) <= orders.INLINE_BYTES:
+            return orders.inline(data, task), False
         assert self._root is not None
-        write_book(self._root / "plans" / name, [(plan.ops, plan.arrays)])
-        own = str(self._plans_seen() / name)
-        return json.dumps({"book": own, "index": 0, "out": name}).encode() + b"\n", True
+        write_book(self._root / "plans" / _own(task), [(plan.ops, plan.arrays)])
+        return orders.by_index(str(self._plans_seen() / _own(task)), 0, task), True
 
     def _send(self, plan: Plan, timeout: float | None) -> _Task:
         """Start ``plan`` in the worker (starting the worker if needed)."""
@@ -323,22 +311,22 @@ class WorkerSession:
             detail = f"the submission did not load: {self.load_error}"
             return _Task(outcome=Outcome(status="error", detail=detail))
         self._tasks += 1
-        name = f"task{self._tasks}"
-        order, own = self._order_for(plan, name)
+        task = self._tasks
+        order, own = self._order_for(plan, task)
         if not self._order(order):  # the worker died between two checks: replaced, once
             self._stop()
             self._start()
             if self.load_error is not None or not self._order(order):
                 self._stop()
-                self._forget(name, own)
+                self._forget(task, own)
                 detail = "the worker died before the call"
                 return _Task(outcome=Outcome(status="crashed", detail=detail))
-        return _Task(name, time.monotonic(), min(timeout or self.limits.call, left), own)
+        return _Task(task, time.monotonic(), min(timeout or self.limits.call, left), own)
 
-    def _forget(self, name: str, own: bool) -> None:
+    def _forget(self, task: int, own: bool) -> None:
         """Remove a task's own plan file, if it had one."""
         if own and self._root is not None:
-            remove(self._root / "plans" / name)
+            remove(self._root / "plans" / _own(task))
 
     def _order(self, order: bytes) -> bool:
         """Send the worker one order (a line, and an inline plan's bytes); False if its end
@@ -359,51 +347,33 @@ class WorkerSession:
             return self._answer(task)
         finally:  # the budget counts the time waited: never the grader's own judging
             self._spent += time.monotonic() - max(task.sent, waiting)
-            self._forget(task.name, task.own)
+            self._forget(task.number, task.own)
 
     def _answer(self, task: _Task) -> Outcome:
-        """Read and decode the worker's answer to ``task``."""
-        deadline = task.sent + task.timeout
-        head = self._read_message(deadline)
-        if head == "timeout":
-            self._stop()
-            return Outcome(status="timeout", detail=f"no answer within {task.timeout:.3g} s")
-        sizes = answer_sizes(head, task.name, self.limits.file_mb << 20)
-        if sizes is None:
-            tail = self._output_tail()
-            self._stop()
-            return Outcome(status="crashed", detail=f"the worker died during the call{tail}")
-        if isinstance(sizes, str):
-            self._stop()  # what follows on the pipe is not read: the worker is replaced
-            return Outcome(
-                status="error", detail=f"unreadable result from {self.submission.name}: {sizes}"
-            )
+        """Read and decode the worker's answer to ``task``; replace a spent worker."""
         assert self._worker is not None
-        body = self._worker.read_exact(sum(sizes), deadline)
-        if not isinstance(body, bytearray):
+        deadline, limit = task.sent + task.timeout, self.limits.file_mb << 20
+        outcome, spent = read_answer(
+            self._worker, task.number, deadline, task.timeout, limit, self.submission.name
+        )
+        if spent:
             self._stop()
-            if body == "timeout":
-                return Outcome(status="timeout", detail=f"no answer within {task.timeout:.3g} s")
-            return Outcome(status="crashed", detail="the worker died while answering")
-        try:
-            outcome = decode_answer(body, sizes[0])
-        except TransportError as exc:
-            return Outcome(
-                status="error", detail=f"unreadable result from {self.submission.name}: {exc}"
-            )
         if outcome.failure is not None and self.notebook is not None:
             where = str(self._seen_as), self.submission.name
             outcome.failure.trace = self.notebook.retrace(outcome.failure.trace, *where)
-        if outcome.failure is not None and outcome.failure.type in EXHAUSTED:
-            self._stop()  # the next check gets a fresh worker, not this one's leftovers
         return outcome
+
+
+def _own(task: int) -> str:
+    """The name of a task's own file of plans."""
+    return f"task{task}"
 
 
 @dataclass(frozen=True)
 class _Task:
     """A plan sent to the worker, or the outcome it got without being sent."""
 
-    name: str = ""
+    number: int = 0
     sent: float = 0.0
     timeout: float = 0.0
     own: bool = False

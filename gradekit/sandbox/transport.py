@@ -1,8 +1,9 @@
 """What crosses the trust boundary: JSON and ``.npy`` records, read strictly by the parent.
 
 The parent writes a class's plans once into one file (``write_book``). The worker answers
-each plan with two buffers on its pipe (``encode_outcome``): a JSON document of the saved
-values and the ``.npy`` records of their arrays, one after the other. Never pickle: the
+each plan on its pipe with a fixed frame (``FRAME``: the task and two sizes), then two
+buffers (``encode_outcome``): a JSON document of the saved values and the ``.npy``
+records of their arrays, one after the other. Never pickle: the
 parent matches each record's header against the one text numpy writes for a plain
 numeric array, checks its size before reading its data, and rebuilds plain values. A
 malformed result is the failure of that check only.
@@ -10,10 +11,12 @@ malformed result is the failure of that check only.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import re
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -50,10 +53,16 @@ def _record(array: np.ndarray) -> tuple[bytes, memoryview]:
     its data, not copied."""
     if not array.flags.c_contiguous:  # (ascontiguousarray would make a 0-d array 1-d)
         array = array.copy(order="C")
-    text = f"{{'descr': '{array.dtype.str}', 'fortran_order': False, 'shape': {array.shape!r}, }}"
-    text += " " * (-(len(text) + 11) % 64) + "\n"  # the whole header a multiple of 64 bytes
-    header = b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode()
+    header = _header_of(array.dtype.str, array.shape)
     return header, memoryview(array).cast("B") if array.size else memoryview(b"")
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_of(descr: str, shape: tuple[int, ...]) -> bytes:
+    """The ``.npy`` header of a C-ordered array: made once per dtype and shape."""
+    text = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape!r}, }}"
+    text += " " * (-(len(text) + 11) % 64) + "\n"  # the whole header a multiple of 64 bytes
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode()
 
 
 def record_parts(arrays: list[np.ndarray]) -> list[bytes | memoryview]:
@@ -171,8 +180,12 @@ else is refused, and no parser of Python literals runs on a worker's bytes."""
 MAX_HEADER = 10_000
 
 
-def _read_header(f: BinaryIO | BufferReader) -> tuple[Any, bool, np.dtype]:
-    """One record's header (shape, Fortran order, dtype), read strictly: no data read."""
+Header = tuple[tuple[int, ...], bool, np.dtype, int]
+"""A record's shape, Fortran order, dtype, and the bytes of its data."""
+
+
+def _read_header(f: BinaryIO | BufferReader) -> Header:
+    """One record's header, read strictly: no data read."""
     start = bytes(f.read(10))
     if len(start) < 10 or start[:6] != b"\x93NUMPY":
         raise TransportError("a result array is not in the .npy format")
@@ -186,7 +199,14 @@ def _read_header(f: BinaryIO | BufferReader) -> tuple[Any, bool, np.dtype]:
         raise TransportError(f"unsupported .npy version {version}")
     if not 0 < length <= MAX_HEADER:
         raise TransportError("a bad .npy header: its length")
-    text = bytes(f.read(length))
+    return _parse_header(bytes(f.read(length)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_header(text: bytes) -> Header:
+    """A header's text, matched whole; kept once read (headers repeat from one check to
+    the next, and reading one costs more than copying a small array's data). A text that
+    is refused raises each time: only what was accepted is kept."""
     found = _HEADER.fullmatch(text)
     if found is None:
         raise TransportError("a bad .npy header: not a plain numeric array's")
@@ -196,7 +216,7 @@ def _read_header(f: BinaryIO | BufferReader) -> tuple[Any, bool, np.dtype]:
         dtype = np.dtype(descr.decode())
     except TypeError:  # a width the kind does not have, such as b2 or f1
         raise TransportError(f"a bad .npy header: dtype {descr!r}") from None
-    return shape, fortran == b"True", dtype
+    return shape, fortran == b"True", dtype, _record_size(shape, dtype)
 
 
 def _record_size(shape: Any, dtype: np.dtype) -> int:
@@ -216,13 +236,11 @@ def _record_size(shape: Any, dtype: np.dtype) -> int:
 
 def _read_record(f: BinaryIO | BufferReader) -> np.ndarray:
     """One ``.npy`` record: its header validated, then exactly its data."""
-    shape, fortran, dtype = _read_header(f)
-    size = _record_size(shape, dtype)
+    shape, fortran, dtype, size = _read_header(f)
     data = f.read(size)
     if len(data) != size:
         raise TransportError("a result array is truncated")
-    order = "F" if fortran is True else "C"
-    array = np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
     return array if array.flags.writeable else array.copy()  # a view of a private buffer
 
 
@@ -289,17 +307,28 @@ def _decode_outcome(raw: bytes, records: Callable[[], BinaryIO | BufferReader]) 
     return Outcome(values=values, failure=failure, status="error" if failure else "ok")
 
 
-def answer_sizes(head: Any, name: str, limit: int) -> tuple[int, int] | str | None:
-    """The sizes of an answer's two buffers from its first line: None if the line is not
-    an answer to task ``name`` (the worker died or lied), a reason if they are too large."""
-    if not isinstance(head, dict) or head.get("done") != name:
+FRAME = struct.Struct("<4sQIQ")
+"""An answer's first bytes: ``MARK``, the number of the task it answers, and the sizes of
+its JSON and of its records. Fixed, so that neither side parses text to find them."""
+MARK = b"GKa1"
+
+
+def answer_frame(task: int, document: bytes, records: int) -> bytes:
+    """The frame of the answer to task ``task`` (the worker's side of ``answer_sizes``)."""
+    return FRAME.pack(MARK, task, len(document), records)
+
+
+def answer_sizes(frame: bytes | bytearray, task: int, limit: int) -> tuple[int, int] | str | None:
+    """The sizes of an answer's two buffers from its frame: None if the frame is not one
+    of an answer to task ``task`` (the worker died or lied), a reason if they are too large."""
+    if len(frame) != FRAME.size:
         return None
-    sizes = head.get("json"), head.get("records")
-    if not all(type(n) is int and n >= 0 for n in sizes):
+    mark, number, json_bytes, record_bytes = FRAME.unpack(frame)
+    if mark != MARK or number != task:
         return None
-    if sizes[0] > MAX_JSON_BYTES or sizes[1] > limit:
-        return f"the answer's {sizes[0] + sizes[1]} bytes are more than allowed"
-    return sizes  # type: ignore[return-value]
+    if json_bytes > MAX_JSON_BYTES or record_bytes > limit:
+        return f"the answer's {json_bytes + record_bytes} bytes are more than allowed"
+    return json_bytes, record_bytes
 
 
 def decode_answer(body: bytearray, json_bytes: int) -> Outcome:

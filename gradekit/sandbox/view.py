@@ -35,6 +35,7 @@ WORKER_MODULES = (
     "regression.py",
     "sandbox/__init__.py",
     "sandbox/isolate.py",
+    "sandbox/orders.py",
     "sandbox/plan.py",
     "sandbox/transport.py",
     "sandbox/worker.py",

@@ -31,8 +31,9 @@ from ..components import KINDS
 from ..errors import SubmissionError
 from ..plugins import load_catalog
 from ..registry import Entry
+from .orders import plan_of
 from .plan import Outcome, execute
-from .transport import Book, decode_book, outcome_parts, read_book
+from .transport import Book, answer_frame, outcome_parts
 
 _HIDE = (str(Path(gradekit.__file__).parent), str(Path(np.__file__).parent))
 
@@ -114,12 +115,11 @@ def apply_limits(
         resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
-def answer(out: BinaryIO, name: str, outcome: Outcome) -> None:
-    """Send one plan's outcome: a line with the sizes of its two parts, then both, the
-    arrays' data written from where it lies."""
+def answer(out: BinaryIO, task: int, outcome: Outcome) -> None:
+    """Send one plan's outcome: its frame (the task, the sizes of its two parts), then
+    both, the arrays' data written from where it lies."""
     document, records = outcome_parts(outcome)
-    head = {"done": name, "json": len(document), "records": sum(len(p) for p in records)}
-    out.write(json.dumps(head).encode() + b"\n" + document)
+    out.write(answer_frame(task, document, sum(len(p) for p in records)) + document)
     for part in records:
         out.write(part)
     out.flush()
@@ -161,15 +161,7 @@ def serve(fd_in: int, fd_out: int, submission: str | None, books: dict[str, Book
         if order.get("catalog") is True:
             say({"catalog": [describe(entry) for entry in catalog]})
             continue
-        if "inline" in order:  # the plan's bytes follow the order's line
-            plan = bytearray(order["inline"])
-            control_in.readinto(plan)
-            ops, arrays = decode_book(plan)[0]
-        else:
-            book = books.get(order["book"]) or read_book(Path(order["book"]))
-            if order.get("keep"):  # the class's plans: read once, by a cold worker too
-                books[order["book"]] = book
-            ops, arrays = book[order["index"]]
+        ops, arrays = plan_of(order, control_in, books)
         answer(control_out, order["out"], execute(ops, arrays, resolve, hide=_HIDE))
     return 0
 

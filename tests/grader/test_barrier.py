@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import struct
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -60,10 +61,11 @@ def infinite_op_answer() -> str:
     return json.dumps({"values": {}, "arrays": 0, "failure": failure})
 
 
-def frame(name: str, document: str, records: bytes) -> bytes:
-    """A worker's answer on its pipe: the line with the two sizes, then both buffers."""
-    head = {"done": name, "json": len(document.encode()), "records": len(records)}
-    return json.dumps(head).encode() + b"\n" + document.encode() + records
+def frame(task: int, document: str, records: bytes) -> bytes:
+    """A worker's answer on its pipe: its frame (the mark, the task, the two sizes), then
+    both buffers."""
+    data = document.encode()
+    return b"GKa1" + struct.pack("<QIQ", task, len(data), len(records)) + data + records
 
 
 def deep_line() -> bytes:
@@ -87,6 +89,7 @@ HELPERS = (npy_header, array_answer, deep_answer, infinite_op_answer, frame, dee
 ARMED = """
 import json
 import os
+import struct
 import sys
 from pathlib import Path
 

@@ -36,10 +36,13 @@ from gradekit.sandbox.plan import Failure, Outcome, Unsupported
 from gradekit.sandbox.process import Worker
 from gradekit.sandbox.runner import LocalSession
 from gradekit.sandbox.transport import (
+    FRAME,
     MAX_ARRAY_BYTES,
     MAX_DEPTH,
     MAX_INT,
     TransportError,
+    answer_frame,
+    answer_sizes,
     decode_outcome,
 )
 
@@ -318,6 +321,34 @@ def test_control_lines_are_read_or_dropped(seed, kind):
         os.close(read_end)
         os.close(write_end)
     assert message is None or message == "timeout" or json.dumps(message)
+
+
+@fuzz(300)
+@given(seed=seeds, cut=st.integers(0, FRAME.size + 40))
+def test_answer_frames_are_read_or_refused(seed, cut):
+    """Whatever bytes arrive where an answer's frame is due, and however few: sizes within
+    the limits, a reason, None, or "timeout"; never an exception."""
+    rng = random.Random(seed)
+    honest = answer_frame(rng.choice([1, 2]), b"x" * rng.randrange(50), rng.randrange(200))
+    data = (honest if rng.random() < 0.5 else rng.randbytes(FRAME.size))[:cut] + rng.randbytes(9)
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, data[:cut])
+        if rng.random() < 0.5:
+            os.close(write_end)
+            write_end = -1
+        worker = Worker(-1, read_end, None, None)  # type: ignore[arg-type]
+        frame = worker.read_exact(FRAME.size, time.monotonic() + 0.01)
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
+    if cut < FRAME.size:
+        assert frame in ("timeout", None)
+        return
+    assert frame == data[: FRAME.size]
+    sizes = answer_sizes(frame, 1, 100)
+    assert sizes is None or isinstance(sizes, str) or (sizes[0] <= 4 << 20 and sizes[1] <= 100)
 
 
 # ------------------------------------------------------------- judging outcomes

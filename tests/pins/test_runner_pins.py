@@ -22,9 +22,10 @@ from gradekit.errors import SubmissionError
 from gradekit.sandbox import backends, runner
 from gradekit.sandbox.isolate import WORKER_PLANS
 from gradekit.sandbox.limits import Limits
+from gradekit.sandbox.orders import INLINE_BYTES
 from gradekit.sandbox.plan import Failure, Outcome, Plan
-from gradekit.sandbox.runner import INLINE_BYTES, WorkerSession
-from gradekit.sandbox.transport import encode_book, encode_outcome, read_book
+from gradekit.sandbox.runner import WorkerSession
+from gradekit.sandbox.transport import answer_frame, encode_book, encode_outcome, read_book
 from gradekit.sandbox.view import boot
 
 # --- stand-ins: a clock, workers that answer from a script
@@ -41,34 +42,42 @@ class Clock:
 
 
 class Fake:
-    """A worker that answers from a script: each line read is ``(seconds it takes,
-    message)``, each body ``(seconds, bytes or "timeout" or None)``. Its orders arrive on
-    a real pipe; ``die`` closes the far end, so the next order fails."""
+    """A worker that answers from a script of ``(seconds it takes, what is read)``: a
+    message (a line, an answer's frame) or an answer's body (bytes, "timeout" or None).
+    Its orders arrive on a real pipe; ``die`` closes the far end, so the next order fails."""
 
-    def __init__(self, clock: Clock, lines=(), bodies=()) -> None:
+    def __init__(self, clock: Clock, script=(), bodies=frozenset()) -> None:
         self.clock = clock
-        self.lines = list(lines)
-        self.bodies = list(bodies)
+        self.script = list(script)
+        self.bodies = set(bodies)
+        """The positions in ``script`` of answers' bodies."""
         self._read, self.orders = os.pipe()
         os.set_blocking(self._read, False)
         self.deadlines: list[float] = []
+        """The deadline each message (a line, an answer's frame) was awaited by."""
         self.sizes: list[tuple[int, float]] = []
+        """The size and deadline of each answer's body read."""
+        self._at = 0
         self.printed = ""
         self.output = SimpleNamespace(tail=lambda: self.printed)
         self.stopped = False
         self.gone = False
 
-    def read_message(self, deadline: float):
-        self.deadlines.append(deadline)
-        took, message = self.lines.pop(0)
+    def _next(self, size: int | None, deadline: float):
+        if self._at in self.bodies:
+            self.sizes.append((size, deadline))
+        else:
+            self.deadlines.append(deadline)
+        took, read = self.script[self._at]
+        self._at += 1
         self.clock.now += took
-        return message
+        return read
+
+    def read_message(self, deadline: float):
+        return self._next(None, deadline)
 
     def read_exact(self, size: int, deadline: float):
-        self.sizes.append((size, deadline))
-        took, body = self.bodies.pop(0)
-        self.clock.now += took
-        return body
+        return self._next(size, deadline)
 
     def stop(self) -> None:
         self.stopped = True
@@ -104,15 +113,18 @@ class WarmFake(Fake, runner.WarmWorker):
 READY = (0.0, {"ready": True})
 
 
-def answer(name: str, outcome: Outcome, took: float = 0.0) -> tuple[tuple, tuple]:
-    """A worker's answer to task ``name``: its first line and its body."""
+def frame(task: int, json: int, records: int) -> bytes:
+    return answer_frame(task, b"-" * json, records)
+
+
+def answer(task: int, outcome: Outcome, took: float = 0.0) -> tuple[tuple, tuple]:
+    """A worker's answer to task ``task``: its frame and its body."""
     document, records = encode_outcome(outcome)
-    head = {"done": name, "json": len(document), "records": len(records)}
-    return (took, head), (0.0, bytearray(document + records))
+    return (took, frame(task, len(document), len(records))), (0.0, bytearray(document + records))
 
 
-def ok(name: str, took: float = 0.0, y: float = 1.0) -> tuple[tuple, tuple]:
-    return answer(name, Outcome(values={"y": np.full(2, y)}), took)
+def ok(task: int, took: float = 0.0, y: float = 1.0) -> tuple[tuple, tuple]:
+    return answer(task, Outcome(values={"y": np.full(2, y)}), took)
 
 
 @pytest.fixture
@@ -153,16 +165,18 @@ def student(tmp_path) -> Path:
     return path
 
 
-def worker(clock: Clock, *script, bodies=(), kind: type = Fake) -> Fake:
-    """A stand-in that is ready, then reads ``script``'s lines (answers split in two)."""
-    lines, body = [READY], list(bodies)
+def worker(clock: Clock, *script, kind: type = Fake) -> Fake:
+    """A stand-in that is ready, then reads ``script``: messages, and answers (a frame
+    and a body, see ``answer``)."""
+    reads, bodies = [READY], set()
     for item in script:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], tuple):
-            lines.append(item[0])
-            body.append(item[1])
+            reads.append(item[0])
+            bodies.add(len(reads))
+            reads.append(item[1])
         else:
-            lines.append(item)
-    return kind(clock, lines, body)
+            reads.append(item)
+    return kind(clock, reads, bodies)
 
 
 def plan(pad: str = "") -> Plan:
@@ -183,7 +197,7 @@ def test_the_first_order_names_the_submission_and_the_limits_the_worker_sets(
     student, started, clock
 ):
     queue, calls = started
-    fake = worker(clock, ok("task1"))
+    fake = worker(clock, ok(1))
     queue.append(fake)
     limits = dict(memory_mb=100, cpu_seconds=7, file_mb=3, open_files=20, processes=5)
     with session(student, startup=4.0, output_kb=2, **limits) as s:
@@ -199,7 +213,7 @@ def test_the_first_order_names_the_submission_and_the_limits_the_worker_sets(
 
 def test_a_cold_session_has_its_own_folder_and_view_removed_on_close(student, started, clock):
     queue, _ = started
-    queue.append(worker(clock, ok("task1")))
+    queue.append(worker(clock, ok(1)))
     s = session(student)
     s.run(plan())
     root = s._root
@@ -289,15 +303,15 @@ def test_a_refused_submission_starts_no_worker(tmp_path, started):
 
 def test_a_small_plan_goes_inline_after_its_order(student, started, clock):
     queue, _ = started
-    fake = worker(clock, ok("task1"), ok("task2"))
+    fake = worker(clock, ok(1), ok(2))
     queue.append(fake)
     p = plan()
     with session(student) as s:
         assert [o.status for o in s.run_many([(p, None), (p, None)])] == ["ok", "ok"]
         sent = fake.received()
     data = encode_book([(p.ops, p.arrays)])
-    first = json.dumps({"inline": len(data), "out": "task1"}).encode() + b"\n" + data
-    second = json.dumps({"inline": len(data), "out": "task2"}).encode() + b"\n" + data
+    first = json.dumps({"inline": len(data), "out": 1}).encode() + b"\n" + data
+    second = json.dumps({"inline": len(data), "out": 2}).encode() + b"\n" + data
     assert sent.endswith(first + second)
 
 
@@ -311,7 +325,7 @@ def padded(size: int) -> Plan:
 
 def test_a_plan_of_inline_bytes_goes_inline_one_byte_more_in_a_file(student, started, clock):
     queue, _ = started
-    fake = worker(clock, ok("task1"), ok("task2"))
+    fake = worker(clock, ok(1), ok(2))
     queue.append(fake)
     small, large = padded(INLINE_BYTES), padded(INLINE_BYTES + 1)
     with session(student) as s:
@@ -324,8 +338,8 @@ def test_a_plan_of_inline_bytes_goes_inline_one_byte_more_in_a_file(student, sta
         assert next(outcomes).status == "ok"
         assert not own.exists()  # removed once answered
         orders = fake.orders_sent()
-    assert orders[1] == {"inline": INLINE_BYTES, "out": "task1"}
-    assert orders[2] == {"book": str(own), "index": 0, "out": "task2"}
+    assert orders[1] == {"inline": INLINE_BYTES, "out": 1}
+    assert orders[2] == {"book": str(own), "index": 0, "out": 2}
     assert INLINE_BYTES == 16 << 10
 
 
@@ -355,7 +369,7 @@ class Classroom:
 
 def test_a_class_plan_is_ordered_by_its_index_in_the_class_book(tmp_path, student, started, clock):
     queue, _ = started
-    fake = worker(clock, ok("task1"), ok("task2"))
+    fake = worker(clock, ok(1), ok(2))
     queue.append(fake)
     plans = [plan(), plan()]
     room = Classroom(tmp_path, plans)
@@ -364,7 +378,7 @@ def test_a_class_plan_is_ordered_by_its_index_in_the_class_book(tmp_path, studen
         assert s.run(plan()).status == "ok"  # not the class's: inline
         assert not (s._root / "lib").exists()  # the class's view is used
     orders = fake.orders_sent()
-    assert orders[1] == {"book": str(room.book), "index": 1, "keep": True, "out": "task1"}
+    assert orders[1] == {"book": str(room.book), "index": 1, "keep": True, "out": 1}
     assert "inline" in orders[2]
 
 
@@ -373,19 +387,19 @@ def test_a_class_plan_is_ordered_by_its_index_in_the_class_book(tmp_path, studen
 
 def test_an_answer_is_the_workers_outcome(student, started, clock):
     queue, _ = started
-    fake = worker(clock, ok("task1", y=3.0))
+    fake = worker(clock, ok(1, y=3.0))
     queue.append(fake)
     with session(student) as s:
         outcome = s.run(plan())
     np.testing.assert_array_equal(outcome.values["y"], [3.0, 3.0])
     assert outcome.status == "ok" and outcome.failure is None
     ((size, _),) = fake.sizes
-    assert size == len(bytes(ok("task1", y=3.0)[1][1]))
+    assert size == len(bytes(ok(1, y=3.0)[1][1]))
 
 
 def test_the_answer_is_awaited_until_the_plans_timeout_from_its_sending(student, started, clock):
     queue, _ = started
-    fake = worker(clock, ok("task1"), ok("task2"), ok("task3"))
+    fake = worker(clock, ok(1), ok(2), ok(3))
     queue.append(fake)
     with session(student, call=5.0) as s:
         s.run(plan())
@@ -400,7 +414,7 @@ def test_the_answer_is_awaited_until_the_plans_timeout_from_its_sending(student,
 def test_a_timeout_costs_the_check_and_the_next_gets_a_new_worker(student, started, clock):
     queue, calls = started
     first = worker(clock, (1.5, "timeout"))
-    second = worker(clock, ok("task2"))
+    second = worker(clock, ok(2))
     queue += [first, second]
     with session(student, call=1.5) as s:
         outcome = s.run(plan())
@@ -412,7 +426,7 @@ def test_a_timeout_costs_the_check_and_the_next_gets_a_new_worker(student, start
 
 @pytest.mark.parametrize(
     "head",
-    [None, {"done": "task2", "json": 1, "records": 0}, {"done": "task1", "json": -1, "records": 0}],
+    [None, frame(2, 1, 0), b'{"done": 1, "json": 1, "records": 0}\n'[:24], frame(1, 1, 0)[:-1]],
 )
 def test_a_worker_that_dies_or_lies_crashes_the_check(student, started, clock, head):
     queue, _ = started
@@ -441,9 +455,9 @@ def test_an_answer_larger_than_allowed_is_unreadable_and_its_worker_replaced(
     """The records may take file_mb MiB; one byte more is refused before it is read."""
     queue, _ = started
     limit = 2 << 20
-    fits = (0.0, {"done": "task1", "json": 0, "records": limit})
-    over = (0.0, {"done": "task2", "json": 0, "records": limit + 1})
-    fake = worker(clock, fits, over, bodies=[(0.0, None)])
+    fits = (0.0, frame(1, 0, limit)), (0.0, None)
+    over = (0.0, frame(2, 0, limit + 1))
+    fake = worker(clock, fits, over)
     queue.append(fake)
     with session(student, file_mb=2) as s:
         assert s.run(plan()).status == "crashed"  # read, then found cut short
@@ -468,8 +482,8 @@ def test_an_answer_larger_than_allowed_is_unreadable_and_its_worker_replaced(
 )
 def test_an_answer_cut_short_costs_the_check(student, started, clock, body, expected):
     queue, _ = started
-    head, _ = ok("task1")
-    fake = worker(clock, head, bodies=[(0.0, body)])
+    head, _ = ok(1)
+    fake = worker(clock, (head, (0.0, body)))
     queue.append(fake)
     with session(student) as s:
         assert s.run(plan()) == expected
@@ -481,8 +495,7 @@ def test_an_unreadable_result_is_an_error_of_the_check_and_the_worker_goes_on(
 ):
     queue, _ = started
     body = bytearray(b'{"values": {"y": {"t": "pickle"}}, "arrays": 0}')
-    fake = worker(clock, (0.0, {"done": "task1", "json": len(body), "records": 0}), ok("task2"))
-    fake.bodies.insert(0, (0.0, body))
+    fake = worker(clock, ((0.0, frame(1, len(body), 0)), (0.0, body)), ok(2))
     queue.append(fake)
     with session(student) as s:
         outcome = s.run(plan())
@@ -502,8 +515,8 @@ def test_a_worker_that_ran_out_is_replaced_after_its_answer(
 ):
     queue, calls = started
     failure = Failure(op=1, type=kind, message="", trace="")
-    fake = worker(clock, answer("task1", Outcome(failure=failure, status="error")), ok("task2"))
-    queue += [fake, worker(clock, ok("task2"))]
+    fake = worker(clock, answer(1, Outcome(failure=failure, status="error")), ok(2))
+    queue += [fake, worker(clock, ok(2))]
     with session(student) as s:
         outcome = s.run(plan())
         assert outcome.failure == failure and outcome.status == "error"
@@ -517,20 +530,20 @@ def test_a_worker_that_ran_out_is_replaced_after_its_answer(
 
 def test_a_worker_dead_before_the_order_is_replaced_once(student, started, clock):
     queue, calls = started
-    first = worker(clock, ok("task1"))
-    second = worker(clock, ok("task2"))
+    first = worker(clock, ok(1))
+    second = worker(clock, ok(2))
     queue += [first, second]
     with session(student) as s:
         assert s.run(plan()).status == "ok"
         first.die()
         assert s.run(plan()).status == "ok"
     assert first.stopped and len(calls) == 2
-    assert [o.get("out") for o in second.orders_sent()] == [None, "task2"]
+    assert [o.get("out") for o in second.orders_sent()] == [None, 2]
 
 
 def test_a_replacement_that_cannot_take_the_order_crashes_the_check(student, started, clock):
     queue, _ = started
-    first = worker(clock, ok("task1"))
+    first = worker(clock, ok(1))
     second = worker(clock)
     queue += [first, second]
     with session(student) as s:
@@ -546,7 +559,7 @@ def test_a_replacement_that_cannot_take_the_order_crashes_the_check(student, sta
 
 def test_a_replacement_that_does_not_load_is_the_load_error(student, started, clock):
     queue, _ = started
-    first = worker(clock, ok("task1"))
+    first = worker(clock, ok(1))
     queue += [first, Fake(clock, [(0.0, {"load_error": "gone"})])]
     with session(student) as s:
         s.run(plan())
@@ -560,7 +573,7 @@ def test_a_replacement_that_does_not_load_is_the_load_error(student, started, cl
 
 def test_the_budget_shortens_the_last_calls_then_times_out_at_once(student, started, clock):
     queue, _ = started
-    fake = worker(clock, ok("task1", took=3.0), (2.0, "timeout"))
+    fake = worker(clock, ok(1, took=3.0), (2.0, "timeout"))
     queue += [fake, worker(clock)]
     with session(student, call=10.0, submission=5.0) as s:
         assert s.run(plan()).status == "ok"
@@ -575,7 +588,7 @@ def test_the_budget_shortens_the_last_calls_then_times_out_at_once(student, star
 
 def test_a_budget_used_up_sends_no_order(student, started, clock):
     queue, _calls = started
-    fake = worker(clock, ok("task1", took=5.0))
+    fake = worker(clock, ok(1, took=5.0))
     queue.append(fake)
     with session(student, submission=5.0) as s:
         s.run(plan())
@@ -588,7 +601,7 @@ def test_the_budget_counts_the_wait_from_the_sending_not_the_judging(student, st
     """run_many sends the next plan before it yields; time the caller spends judging
     before it asks for the next outcome is not charged to the submission."""
     queue, _ = started
-    fake = worker(clock, ok("task1", took=1.0), ok("task2", took=0.5), ok("task3", took=1.0))
+    fake = worker(clock, ok(1, took=1.0), ok(2, took=0.5), ok(3, took=1.0))
     queue.append(fake)
     with session(student, call=10.0, submission=3.0) as s:
         outcomes = s.run_many([(plan(), None)] * 3)
@@ -601,7 +614,7 @@ def test_the_budget_counts_the_wait_from_the_sending_not_the_judging(student, st
 def test_a_late_caller_is_charged_only_from_its_return(student, started, clock):
     """A plan sent while the caller judged: the wait counts from when the caller came back."""
     queue, _ = started
-    fake = worker(clock, ok("task1", took=1.0), ok("task2", took=0.25))
+    fake = worker(clock, ok(1, took=1.0), ok(2, took=0.25))
     queue.append(fake)
     with session(student, submission=100.0) as s:
         outcomes = s.run_many([(plan(), None)] * 2)
@@ -799,7 +812,7 @@ class WarmRoom(Classroom):
 
 def test_a_warm_session_takes_its_seats_worker(tmp_path, student, started, clock):
     _queue, calls = started
-    waiting = worker(clock, ok("task1"), ok("task2"), kind=WarmFake)
+    waiting = worker(clock, ok(1), ok(2), kind=WarmFake)
     plans = [plan()]
     room = WarmRoom(tmp_path, plans, [waiting])
     with WorkerSession(
@@ -812,11 +825,11 @@ def test_a_warm_session_takes_its_seats_worker(tmp_path, student, started, clock
     assert room.asked == [(room.the_template, (9, 3 * 1024, 4.0))]
     assert room.admitted == [(tmp_path / "seat1", student.resolve(), None)]
     orders = waiting.orders_sent()
-    assert orders[1] == {"book": "/class/plans.bin", "index": 0, "keep": True, "out": "task1"}
+    assert orders[1] == {"book": "/class/plans.bin", "index": 0, "keep": True, "out": 1}
     assert orders[2] == {
         "book": str(tmp_path / "seat1" / "plans" / "task2"),
         "index": 0,
-        "out": "task2",
+        "out": 2,
     }
 
 
@@ -825,20 +838,20 @@ def test_a_confined_warm_worker_names_its_own_plans_at_plans(
 ):
     monkeypatch.setattr(backends, "bwrap_works", lambda: True)
     _queue, _ = started
-    waiting = worker(clock, ok("task1"), kind=WarmFake)
+    waiting = worker(clock, ok(1), kind=WarmFake)
     room = WarmRoom(tmp_path, [], [waiting])
     with WorkerSession(student, Limits(), "bwrap", classroom=room) as s:
         assert s.run(padded(INLINE_BYTES + 1)).status == "ok"
     orders = waiting.orders_sent()
     assert orders[0]["submission"] == "/submission/alice.py"
-    assert orders[1] == {"book": str(WORKER_PLANS / "task1"), "index": 0, "out": "task1"}
+    assert orders[1] == {"book": str(WORKER_PLANS / "task1"), "index": 0, "out": 1}
 
 
 def test_a_submission_that_cannot_be_copied_gets_a_cold_worker(tmp_path, student, started, clock):
     queue, calls = started
     waiting = worker(clock, kind=WarmFake)
     room = WarmRoom(tmp_path, [], [waiting], refuse=True)
-    queue.append(worker(clock, ok("task1")))
+    queue.append(worker(clock, ok(1)))
     with WorkerSession(student, Limits(), "rlimits", classroom=room) as s:
         assert s.run(plan()).status == "ok"
         assert not s.warm
@@ -853,7 +866,7 @@ def test_a_warm_worker_that_died_is_forked_again_in_the_seat(
     _queue, calls = started
     waiting = worker(clock, kind=WarmFake)
     waiting.gone = True
-    forked = worker(clock, ok("task1"), kind=WarmFake)
+    forked = worker(clock, ok(1), kind=WarmFake)
     room = WarmRoom(tmp_path, [], [waiting])
     asked: list = []
 
@@ -878,7 +891,7 @@ def test_without_a_live_template_a_warm_session_goes_cold(tmp_path, student, sta
     waiting.gone = True
     room = WarmRoom(tmp_path, [], [waiting])
     room.the_template.live = False
-    queue.append(worker(clock, ok("task1")))
+    queue.append(worker(clock, ok(1)))
     with WorkerSession(student, Limits(), "rlimits", classroom=room) as s:
         assert s.run(plan()).status == "ok"
         assert not s.warm
@@ -893,7 +906,7 @@ def test_a_warm_worker_whose_template_died_is_replaced_by_a_cold_one(
     room = WarmRoom(tmp_path, [], [waiting])
     room.the_template.live = False
     waiting.gone = False
-    queue.append(worker(clock, ok("task1")))
+    queue.append(worker(clock, ok(1)))
     with WorkerSession(student, Limits(), "rlimits", classroom=room) as s:
         assert s.run(plan()).status == "ok"
         assert s.load_error is None and not s.warm and s._template is None
@@ -946,7 +959,7 @@ def test_a_notebooks_module_is_written_in_the_sessions_folder(tmp_path, started,
     queue, _ = started
     path = tmp_path / "hw.ipynb"
     path.write_text(json.dumps(NOTEBOOK))
-    fake = worker(clock, ok("task1"))
+    fake = worker(clock, ok(1))
     queue.append(fake)
     with WorkerSession(path, Limits(), "rlimits") as s:
         assert s.run(plan()).status == "ok"

@@ -17,6 +17,7 @@ import pytest
 from gradekit.sandbox.plan import Failure, Outcome, Unsupported
 from gradekit.sandbox.transport import (
     MAX_ARRAY_BYTES,
+    FRAME,
     MAX_DEPTH,
     MAX_DIMS,
     MAX_HEADER,
@@ -28,6 +29,7 @@ from gradekit.sandbox.transport import (
     _read_record,
     _record,
     _record_size,
+    answer_frame,
     answer_sizes,
     decode_answer,
     decode_book,
@@ -294,10 +296,23 @@ def test_the_shape_in_the_header_is_the_arrays(shape, expected):
 
 
 def test_the_header_says_fortran_order():
-    shape, fortran, dtype = _read_header(io.BytesIO(header(plain_header(fortran="True"))))
-    assert (shape, fortran, dtype) == ((2,), True, np.dtype("<f8"))
-    shape, fortran, dtype = _read_header(io.BytesIO(header(plain_header(descr=">i4"))))
-    assert (shape, fortran, dtype) == ((2,), False, np.dtype(">i4"))
+    got = _read_header(io.BytesIO(header(plain_header(fortran="True"))))
+    assert got == ((2,), True, np.dtype("<f8"), 16)
+    got = _read_header(io.BytesIO(header(plain_header(descr=">i4"))))
+    assert got == ((2,), False, np.dtype(">i4"), 8)
+
+
+def test_a_header_read_before_is_read_alike_and_a_refused_one_refused_each_time():
+    """Accepted headers are kept once read: the same text gives the same array again, and
+    a refusal is never kept (nor a text that differs in one byte accepted)."""
+    data = header(plain_header(shape="(2, 1)")) + np.arange(2.0).tobytes()
+    first, again = read(data), read(data)
+    assert first is not again and first.shape == again.shape == (2, 1)
+    for _ in range(2):
+        with pytest.raises(TransportError, match="not a plain numeric array's"):
+            read(header(plain_header(shape="(2, 1)").replace("(2, 1)", "(2,  1)")))
+        with pytest.raises(TransportError, match="too large"):
+            read(header(plain_header(shape=f"({MAX_ARRAY_BYTES},)")))
 
 
 # --- a record's size: checked exactly before any data is read
@@ -750,45 +765,54 @@ def test_a_failure_record_is_cut_to_its_lengths():
     assert (got.type, got.message, got.trace) == ("T" * 100, "m" * 500, "t" * 4000)
 
 
-# --- an answer's first line: its sizes, within the limits
+# --- an answer's frame: its task and sizes, within the limits
+
+
+def frame(task: int, json: int, records: int, mark: bytes = b"GKa1") -> bytes:
+    """An answer's frame, packed by hand: the mark, then three little-endian sizes."""
+    return (
+        mark
+        + task.to_bytes(8, "little")
+        + json.to_bytes(4, "little")
+        + records.to_bytes(8, "little")
+    )
+
+
+def test_the_frame_is_24_bytes_the_mark_the_task_and_two_sizes():
+    assert FRAME.size == 24
+    assert answer_frame(3, b"x" * 10, 20) == frame(3, 10, 20)
 
 
 def test_the_sizes_of_an_answer_to_its_task():
-    assert answer_sizes({"done": "task3", "json": 10, "records": 20}, "task3", 100) == (10, 20)
-    assert answer_sizes({"done": "task3", "json": 0, "records": 0}, "task3", 100) == (0, 0)
+    assert answer_sizes(frame(3, 10, 20), 3, 100) == (10, 20)
+    assert answer_sizes(bytearray(frame(3, 0, 0)), 3, 100) == (0, 0)
 
 
 @pytest.mark.parametrize(
     "head",
     [
-        None,
-        "timeout",
-        ["task1"],
-        {"done": "task2", "json": 1, "records": 1},
-        {"json": 1, "records": 1},
-        {"done": "task1", "records": 1},
-        {"done": "task1", "json": 1},
-        {"done": "task1", "json": -1, "records": 1},
-        {"done": "task1", "json": 1, "records": -1},
-        {"done": "task1", "json": 1.0, "records": 1},
-        {"done": "task1", "json": 1, "records": True},
+        b"",
+        frame(2, 1, 1),
+        frame(1 << 32 | 1, 1, 1),
+        frame(1, 1, 1, mark=b"GKa2"),
+        frame(1, 1, 1, mark=b'{"do'),
+        frame(1, 1, 1)[:-1],
+        frame(1, 1, 1) + b"\0",
     ],
 )
-def test_a_line_that_is_no_answer_to_the_task_is_none(head):
-    assert answer_sizes(head, "task1", 100) is None
+def test_a_frame_that_is_no_answer_to_the_task_is_none(head):
+    assert answer_sizes(head, 1, 100) is None
 
 
 def test_the_json_may_take_4_mib_one_byte_more_is_refused():
-    head = {"done": "t", "json": MAX_JSON, "records": 0}
-    assert answer_sizes(head, "t", 0) == (MAX_JSON, 0)
-    reason = answer_sizes({**head, "json": MAX_JSON + 1, "records": 5}, "t", 10)
+    assert answer_sizes(frame(7, MAX_JSON, 0), 7, 0) == (MAX_JSON, 0)
+    reason = answer_sizes(frame(7, MAX_JSON + 1, 5), 7, 10)
     assert reason == f"the answer's {MAX_JSON + 6} bytes are more than allowed"
 
 
 def test_the_records_may_take_the_limit_one_byte_more_is_refused():
-    head = {"done": "t", "json": 3, "records": 100}
-    assert answer_sizes(head, "t", 100) == (3, 100)
-    assert answer_sizes(head, "t", 99) == "the answer's 103 bytes are more than allowed"
+    assert answer_sizes(frame(7, 3, 100), 7, 100) == (3, 100)
+    assert answer_sizes(frame(7, 3, 100), 7, 99) == "the answer's 103 bytes are more than allowed"
 
 
 def test_an_answers_body_is_split_at_its_json_size():
