@@ -236,9 +236,10 @@ def markdown(results: list[dict]) -> str:
         "equivalent ones (with why) are listed in `benchmarks/mutation_targets/*.toml`. Runs",
         "go under `nice -n 19`. The score is killed (timeouts included) over all mutants but",
         "the equivalent ones; mutants of lines no selected test reaches (no tests) count",
-        "against it. Time is the run's wall time, with the 1-minute load average at its start",
-        "and end; CPU is that of mutmut and its forks (recorded since 2026-12-06 15:45), which",
-        "the load does not inflate.",
+        "against it. Each mutant runs the tests that reach its function, in one process, the",
+        "pins first, stopping at the first failure. Time is the run's wall time, with the",
+        "1-minute load average at its start and end; CPU is that of mutmut and its forks,",
+        "which the load does not inflate.",
         "",
         "| module (git blob) | run (UTC) | mutants | killed | survived | no tests | equivalent "
         "| score | time | load | CPU |",

@@ -3,10 +3,10 @@
 The parent writes a class's plans once into one file (``write_book``). The worker answers
 each plan on its pipe with a fixed frame (``FRAME``: the task and two sizes), then two
 buffers (``encode_outcome``): a JSON document of the saved values and the ``.npy``
-records of their arrays, one after the other. Never pickle: the
-parent matches each record's header against the one text numpy writes for a plain
-numeric array, checks its size before reading its data, and rebuilds plain values. A
-malformed result is the failure of that check only.
+records of their arrays, one after the other. Never pickle: the parent matches each
+record's header against the one text numpy writes for a plain numeric array, checks its
+size before reading its data, and rebuilds plain values. A malformed result is the
+failure of that check only.
 """
 
 from __future__ import annotations
