@@ -102,7 +102,9 @@ def _close(
     dtype, received = received.dtype, received.astype(np.float64)
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
     allowed = rtol * (np.abs(expected) + max(scale, 1e-30))
-    ratio = np.abs(received - expected) / allowed
+    off = np.abs(received - expected)
+    with np.errstate(divide="ignore", invalid="ignore"):  # rtol = 0: equal entries only
+        ratio = np.where(off == 0, 0.0, off / allowed)
     if not ratio.size or float(ratio.max()) <= 1.0:
         return Case(name, True, "", weight)
     i = np.unravel_index(int(np.argmax(ratio)), ratio.shape)

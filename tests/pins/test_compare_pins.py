@@ -66,6 +66,20 @@ def test_close_counts_an_entry_at_exactly_the_tolerance_as_right():
     assert case.message.endswith("(1 of 2 entries wrong)")
 
 
+def test_close_with_no_tolerance_wants_equal_entries():
+    """rtol = 0 asks for exact equality: equal arrays pass (zeros too, where 0 / 0 would
+    be nan), and one entry off by one ulp fails, named."""
+    expected = np.array([1.5, 0.0, -3.0])
+    assert close("y", expected.copy(), expected, rtol=0.0).passed
+    assert close("y", np.zeros(2), np.zeros(2), rtol=0.0).passed
+    off = expected.copy()
+    off[2] = np.nextafter(-3.0, 0.0)
+    case = close("y", off, expected, rtol=0.0)
+    assert not case.passed
+    assert case.message.startswith("y[2]: received -3, expected -3 from the reference;")
+    assert case.message.endswith("> tolerance 0e+00 (1 of 3 entries wrong)")
+
+
 def test_close_error_of_small_values_is_relative_to_the_largest():
     case = close("y", np.array([0.1, 0.3]), np.array([0.1, 0.2]), rtol=1e-6)
     assert "relative error 2.5e-01 > tolerance" in case.message  # 0.1 / (0.2 + 0.2)

@@ -308,3 +308,29 @@ def test_zeros_and_sampled_entries_are_distinct_for_every_seed(seed):
     w0 = plan.arrays[smooth["args"][0]["array"]]
     h = min(STEP * max(1.0, float(np.max(np.abs(w0)))), options.margin / 4)
     assert all(step == h for _, step, _, _ in plan.meta["probes"])
+
+
+def test_an_exact_slope_passes_at_zero_tolerance():
+    """The slope passes when its error is at most the tolerance: with no penalty at all
+    (lam = 0) both slopes are exactly 0, which passes even a tolerance of 0."""
+    options = PenaltyOptions(numeric_rtol=0.0)
+    t = Target("penalties", "l1", {"lam": 0.0}, 5, L1)
+    plan = KIND.plan(t, options)
+    outcome = LocalSession({("penalties", "l1"): L1}).run(plan)
+    numeric = {c.name: c for c in KIND.judge(t, options, plan, outcome, outcome)}["numeric"]
+    assert (numeric.passed, numeric.message) == (True, "")
+
+
+class NoGrad(L1):
+    def grad(self, w):
+        return np.zeros_like(w)
+
+
+def test_among_equally_wrong_slopes_the_first_probe_is_named():
+    """A gradient of zeros is off by a relative error of exactly 1 wherever the penalty
+    slopes: the message names the first such probe, a random direction."""
+    cases, plan = judged(NoGrad)
+    numeric = {c.name: c for c in cases}["numeric"]
+    assert plan.meta["probes"][0][-1] is False
+    assert numeric.message.startswith("numeric: grad(w1) along a random direction: received 0 ")
+    assert "relative error 1.0e+00 > tolerance" in numeric.message

@@ -345,3 +345,13 @@ def test_a_schedule_is_built_with_its_hyperparameters():
     plan = SCHEDULE.plan(t, ScheduleOptions())
     (made,) = [op for op in plan.ops if op["op"] == "make"]
     assert made["kwargs"] == {"lr0": 0.5, "step_size": 10}
+
+
+def test_with_no_tolerance_only_the_unequal_steps_count_as_wrong():
+    """At rtol = 0 a step is right when exactly equal: LateDecay's 9 equal steps are not
+    counted, and its first wrong step is named."""
+    (case,), _ = schedule(LateDecay, ScheduleOptions(rtol=0.0))
+    assert case.message == (
+        "lr at step 30: received 0.1, expected 0.01 from the reference (relative tolerance "
+        "0e+00; wrong at 3 of 12 steps)"
+    )
