@@ -82,6 +82,24 @@ def test_the_mean_tolerance_uses_both_stds_and_both_counts():
     assert "(3 standard errors)" in failed.message
 
 
+def exact(w, moments, shape=(4, 4)):
+    """The cases of 16 draws (two calls of eight) whose statistics are exact in floats."""
+    draws = [w[:8], w[8:]]
+    measured = distribution.Measured([moments])
+    return {c.name: c for c in CHECK._statistics([(0, shape, draws, None)], measured, OPTIONS)}
+
+
+def test_a_mean_exactly_k_standard_errors_off_passes():
+    # ours: 16 draws of 3 +- 1 (std 1); the reference's: 48 of std 3, so the tolerance is
+    # 6 sqrt(1 / 16 + 9 / 48) = 6 sqrt(1 / 4) = 3, exactly the difference of the means
+    e = Moments(48, 0.0, 3.0, 3.0, 24.0, 4.0)
+    w = np.array([1.0, -1.0] * 8)
+    assert exact(w + 3.0, e)["mean"].passed
+    beyond = exact(w + np.nextafter(3.0, 4.0), e)["mean"]
+    assert not beyond.passed
+    assert beyond.message.startswith("mean: (Din, Dout) = (4, 4), 16 draws: received 3, ")
+
+
 def test_equal_constants_pass_the_mean_and_std():
     e = expected(std=0.0, kurtosis=0.0, kvar=0.0, mean=0.25)
     got = cases(np.full(2000, 0.25), e)
@@ -109,6 +127,19 @@ def test_the_std_is_judged_within_k_standard_errors_from_the_kurtosis(factor, ok
             f"std: {WHERE}: received {std:.4g}, expected 1 ± {tol:.2g} from the reference (6 "
             f"standard errors; ratio {std:.3f})"
         )
+
+
+def test_a_std_exactly_k_standard_errors_off_passes_and_the_ratio_is_ours_over_theirs():
+    # kurtosis 3 and 16 draws on each side: 6 * 2 * sqrt(2 / 4 * (1 / 16 + 1 / 16)) = 3
+    e = Moments(16, 0.0, 2.0, 3.0, 24.0, 4.0)
+    w = np.array([5.0, -5.0] * 8)
+    assert exact(w, e)["std"].passed
+    beyond = exact(np.nextafter(w, 2 * w), e)["std"]
+    assert not beyond.passed
+    assert beyond.message == (
+        "std: (Din, Dout) = (4, 4), 16 draws: received 5, expected 2 ± 3 from the reference "
+        "(6 standard errors; ratio 2.500)"
+    )
 
 
 def test_the_std_tolerance_grows_with_the_references_kurtosis_and_std():
@@ -263,6 +294,20 @@ def test_the_first_failing_shape_is_named_with_how_many_more():
     assert got["std"].passed
     one = {c.name: c for c in CHECK._statistics(valid[:1], measured, OPTIONS)}
     assert "more of the" not in one["mean"].message
+
+
+def test_a_family_failing_on_an_earlier_shape_is_kept_when_later_ones_pass():
+    shapes = [(40, 25), (50, 40)]
+    valid = [
+        (0, shapes[0], [standard(1000, seed=1, uniform=True)] * 2, None),
+        (1, shapes[1], [standard(1000, seed=2)] * 2, None),
+    ]
+    measured = distribution.Measured([expected(), expected()])
+    got = {c.name: c for c in CHECK._statistics(valid, measured, OPTIONS)}
+    assert got["mean"].passed and got["std"].passed
+    assert not got["family"].passed
+    assert got["family"].message.startswith(f"family: {WHERE}: kurtosis ")
+    assert "more of the" not in got["family"].message
 
 
 def test_each_shape_is_compared_with_its_own_moments():

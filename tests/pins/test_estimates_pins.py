@@ -221,6 +221,20 @@ def test_a_weak_dependence_is_counted_only_beyond_the_bound():
             assert var == pytest.approx(square / psi.size**2, rel=1e-12)
 
 
+def test_a_dependence_exactly_at_the_bound_is_not_counted():
+    # the shared part's strength (found by bisection, then float by float) puts the sum over
+    # the pairs of one row exactly on the bound: only sums beyond it count
+    rng = np.random.default_rng(1)
+    noise = rng.standard_normal((10, 8))
+    shared = rng.standard_normal((10, 1))
+    psi = noise + float.fromhex("0x1.db30af6fefe53p-1") * shared
+    square = float(np.sum(psi**2))
+    bound = estimates._independent_bound([(10, True), (8, False)])
+    exactly = next(s for k, s, _ in estimates._pair_sums(psi) if k == frozenset({0}))
+    assert exactly == bound * square / psi.size
+    assert variance(psi) == (square / psi.size**2, psi.size)
+
+
 @pytest.mark.parametrize(
     "shape",
     [[(50, True), (40, False)], [(12, False), (10, True), (6, False)], [(7, False), (9, False)]],

@@ -63,6 +63,29 @@ def test_a_band_holds_its_edges(edge):
     assert all(c.passed for c in cases)
 
 
+def test_a_band_holds_its_edges_exactly():
+    # dyadic centers, half-widths and activations: every std, mean and difference is exact
+    bands = Bands(
+        mean=np.array([0.0, 0.25]),
+        mean_width=np.array([0.25, 0.125]),
+        std=np.array([0.5, 0.25]),
+        std_width=np.array([0.125, 0.0625]),
+        seeds=16,
+        method="direct runs",
+        weight_mean=0.0,
+        weight_std=1.0,
+    )
+    cases = judged(acts((0.25, 0.625), (0.125, 0.1875)), bands=bands)
+    assert [(c.name, c.passed) for c in cases[1:]] == [
+        ("layer 1 std", True),
+        ("layer 2 std", True),
+        ("layer 1 mean", True),
+        ("layer 2 mean", True),
+    ]
+    beyond = judged(acts((0.25, np.nextafter(0.625, 1.0)), (0.125, 0.1875)), bands=bands)
+    assert [c.passed for c in beyond[1:]] == [False, True, True, True]
+
+
 def test_a_std_out_of_its_band_names_the_layer_and_tells_the_reading_once():
     cases = judged(acts((0.0, 0.61), (0.1, 0.19)))
     assert [c.passed for c in cases] == [True, False, False, True, True]
@@ -145,6 +168,7 @@ def test_a_run_that_raised_or_returned_no_float_activations_fails_once():
         "experiment: not computed, your code raised ValueError: cannot run twice"
     )
     (case,) = judged(np.zeros((2, 2, 3)))
+    assert (case.name, case.passed) == ("activations", False)
     assert case.message == "activations: expected shape (2, 2, 2), received shape (2, 2, 3)"
     (case,) = judged(np.zeros((2, 2, 2), dtype=int))
     assert case.message == "activations: expected a float array, received dtype int64"

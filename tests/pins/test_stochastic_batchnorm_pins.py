@@ -286,6 +286,18 @@ def test_missing_or_misshapen_outputs_are_named():
     assert got["test time"][1].message.startswith("test-time output (gamma xhat + beta")
 
 
+def test_a_misshapen_test_time_output_is_named_by_the_severe_cases_not_violated():
+    t, plan, outcome = run()
+    outcome.values["eval"] = np.ones((7, 4))
+    got = MODEL.features(t, OPTIONS, plan, outcome)
+    for name in ("test time leaves the running statistics alone", "test time is per example"):
+        assert isinstance(got[name][1], Missing)
+        assert got[name][1].message.startswith("eval: ")
+    outcome.values["eval"] = np.ones(4)
+    got = MODEL.features(t, OPTIONS, plan, outcome)
+    assert got["test time is per example"][1].message.startswith("eval: ")
+
+
 def test_calls_that_change_their_input_are_named():
     class Scales(BatchNorm):
         def forward(self, x, *, training=True):
@@ -304,3 +316,16 @@ def test_calls_that_change_their_input_are_named():
     assert MODEL.changed(plan, outcome) == []
     outcome = Outcome({"eval.mutated": [0], "train_first.mutated": []})
     assert MODEL.changed(plan, outcome) == ["forward"]
+
+
+def test_a_training_forward_that_changes_its_input_is_named():
+    class ScalesInTraining(BatchNorm):
+        def forward(self, x, *, training=True):
+            y = super().forward(x, training=training)
+            if training:
+                x *= 2.0
+            return y
+
+    _, plan, outcome = run(ScalesInTraining)
+    assert MODEL.changed(plan, outcome) == ["forward"]
+    assert MODEL.changed(plan, Outcome({"train_first.mutated": [0]})) == ["forward"]

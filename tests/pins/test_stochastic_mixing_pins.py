@@ -186,3 +186,75 @@ def test_only_mixed_examples_give_lam():
     got = judged(np.stack([np.eye(N)] * 2), plan)
     assert isinstance(got["one lam per batch"][1], Missing)
     assert isinstance(got["variance of lam"][1], Missing)
+
+
+def test_a_bad_label_is_shown_to_three_decimals():
+    _, _, plan = plan_of()
+    ys = mixed(0.75, swaps(0))
+    ys[9] = 0.0
+    ys[9, [9, 10, 11]] = [2 / 3, 1 / 6, 1 / 6]
+    assert judged(ys[None], plan)["labels are mixing weights"][1] == Category(
+        "violated",
+        "batch 1, image 9: received the mixed label [0.    0.    0.    0.    0.    0.    0.    "
+        "0.    0.    0.667 0.167 0.167\n 0.    0.    0.    0.   ] for one-hot labels y = I, "
+        "expected the weights lam and 1 - lam of two examples (non-negative, sum 1)",
+    )
+
+
+def test_label_residues_up_to_1e_12_count_as_zero():
+    _, _, plan = plan_of()
+    good = mixed(0.75, swaps(0))
+    third = good.copy()
+    third[0, 5] = 1e-12  # not a third example in the mix
+    assert judged(third[None], plan)["labels are mixing weights"][1] == Category("ok")
+    assert judged(third[None], plan)["one lam per batch"][1] == Category("ok")
+    negative = good.copy()
+    negative[1, 5] = -1e-12  # not a negative weight
+    assert judged(negative[None], plan)["labels are mixing weights"][1] == Category("ok")
+    over = good.copy()
+    over[0, 5] = 2e-12
+    assert judged(over[None], plan)["labels are mixing weights"][1].message.startswith(
+        "batch 1, image 0: "
+    )
+    below = good.copy()
+    below[1, 5] = -2e-12
+    assert judged(below[None], plan)["labels are mixing weights"][1].message.startswith(
+        "batch 1, image 1: "
+    )
+
+
+@pytest.mark.parametrize(("above", "ok"), [(False, True), (True, False)])
+def test_one_lam_allows_a_spread_of_exactly_the_tight_tolerance(above, ok):
+    # Weights summing to 1 put max(lam, 1 - lam) in [1/2, 1], where float differences are
+    # multiples of 2^-53 and never exactly TIGHT: labels at TIGHT's scale reach the boundary.
+    _, _, plan = plan_of()
+    ys = np.eye(N)
+    ys[0, :2] = [TIGHT, TIGHT / 2]
+    high = 2 * TIGHT
+    ys[2, 2:4] = [np.nextafter(high, 1.0) if above else high, TIGHT / 2]
+    assert (ys[2].max() - ys[0].max() == TIGHT) == (not above)
+    got = judged(ys[None], plan)["one lam per batch"][1]
+    if ok:
+        assert got == Category("ok")
+    else:
+        assert got.value == "violated" and got.message.startswith("batch 1: received examples")
+
+
+@pytest.mark.parametrize(("above", "ok"), [(False, True), (True, False)])
+def test_images_are_allowed_exactly_the_tight_tolerance_of_their_scale(above, ok):
+    # A pixel that is 0 in every input is 0 in every mix, whatever lam, so an error there
+    # can be exactly the tolerance.
+    _, _, plan = plan_of()
+    x = plan.meta["x"].copy()
+    x[:, 1, 0, 2] = 0.0
+    plan.meta = {**plan.meta, "x": x}
+    ys = np.stack([mixed(0.6, swaps(0)), mixed(0.2, swaps(3))])
+    xs = (ys @ x.reshape(N, -1)).reshape(2, *x.shape)
+    assert (xs[:, :, 1, 0, 2] == 0.0).all()
+    bound = TIGHT * (1 + np.abs(x).max())
+    xs[1, 4, 1, 0, 2] = np.nextafter(bound, 1.0) if above else bound
+    got = judged(ys, plan, xs=xs)["images mixed with the label weights"][1]
+    if ok:
+        assert got == Category("ok")
+    else:
+        assert got.message.startswith("batch 2, image 4: received an image ")

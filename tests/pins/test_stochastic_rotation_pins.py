@@ -14,6 +14,7 @@ from gradekit.checks.base import Target
 from gradekit.checks.features import Category, FeatureSet, Missing, Unusable
 from gradekit.checks.stochastic import MODELS, StochasticOptions
 from gradekit.checks.stochastic_rotation import CHANNELS, OTHER, ROTATED, TRANSPOSED
+from gradekit.checks.stochastic_transforms import TIGHT
 from gradekit.sandbox.plan import Outcome
 from gradekit.sandbox.runner import LocalSession
 from gradekit_reference.mutants import all_mutants
@@ -60,6 +61,11 @@ def test_rotations_over_h_and_w_pass_and_each_wrong_turn_is_named():
         "by k * 90 degrees (over H and W, the last two axes)",
     )
     assert rotation._rotations(np.array([[6, 0]])).value == "other"
+
+
+def test_images_rotated_by_three_quarters_do_not_hide_a_single_wrong_turn():
+    assert rotation._rotations(np.array([[3, 4], [4, 3]])).value == "transposed"
+    assert rotation._rotations(np.array([[ROTATED, CHANNELS]])).value == "channel axis"
 
 
 def test_the_images_are_classified_against_the_input():
@@ -142,6 +148,8 @@ def test_the_input_labels_are_named_with_the_one_hot_wanted():
     assert rotation._labels(kind, near, y).value == "input labels"
     far = np.stack([y, y + 1e-6])
     assert rotation._labels(kind, far, y).value == "other"
+    for off in (5e-9, 1e-7):
+        assert rotation._labels(kind, np.stack([y, y + off]), y).value == "other"
 
 
 def test_labels_that_are_not_one_hot_are_named():
@@ -151,6 +159,11 @@ def test_labels_that_are_not_one_hot_are_named():
         "other",
         "batch 1, image 1: received the label [0.0, 0.5, 0.5, 0.0], expected the one-hot of "
         "the rotation, [0.0, 0.0, 1.0, 0.0] for k = 2",
+    )
+    rounded = np.stack([[EYE[1], np.array([0.0, 0.123456, 0.876544, 0.0])]])
+    assert rotation._labels(kind, rounded, soft(2)).message == (
+        "batch 1, image 1: received the label [0.0, 0.1235, 0.8765, 0.0], expected the one-hot "
+        "of the rotation, [0.0, 0.0, 1.0, 0.0] for k = 2"
     )
     twice = np.stack([[EYE[1], EYE[2] + EYE[3]]])
     assert rotation._labels(kind, twice, soft(2)).value == "other"
@@ -198,6 +211,9 @@ def test_a_label_is_wrong_only_beyond_the_tight_tolerance():
     assert rotation._labels(kind, ys, soft(2)) == Category("ok")
     ys = np.stack([[EYE[1], EYE[3] - 2e-9 * EYE[3]]])
     assert rotation._labels(kind, ys, soft(2)).message.startswith("batch 1, image 1: ")
+    at = np.stack([[EYE[1] + TIGHT * EYE[0], EYE[3]]])
+    assert np.abs(at - EYE[[1, 3]]).max() == TIGHT
+    assert rotation._labels(kind, at, soft(2)) == Category("ok")
 
 
 def test_labels_of_images_that_are_not_rotations_are_not_judged():

@@ -203,6 +203,21 @@ def test_the_first_changed_label_is_named_by_its_call_and_image():
     assert found["labels unchanged"][1] == Category("ok")  # relative to |y|
 
 
+@pytest.mark.parametrize(("above", "ok"), [(False, True), (True, False)])
+def test_a_label_may_move_by_exactly_the_tight_tolerance(above, ok):
+    y = np.zeros((4, 3))  # at 0 the tolerance is TIGHT itself
+    moved = np.stack([y, y])
+    moved[1, 2, 1] = np.nextafter(TIGHT, 1.0) if above else TIGHT
+    found = transforms.FeatureSet()
+    TransformModel.labels_unchanged(found, lambda: {"y": moved}, y, "")
+    if ok:
+        assert found["labels unchanged"][1] == Category("ok")
+    else:
+        assert found["labels unchanged"][1] == Category(
+            "violated", "batch 2, image 2: received a changed label, expected y unchanged"
+        )
+
+
 # ----------------------------------------------------------------------- outputs
 def test_outputs_are_read_back_with_their_shapes():
     x, y = np.zeros((4, 2)), np.zeros((4, 3))

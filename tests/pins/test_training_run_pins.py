@@ -4,6 +4,8 @@ frozen parameters, the batch sizes of an epoch, the update rule's arguments."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -90,6 +92,26 @@ def test_reported_training_losses_are_the_batch_means_within_1e_6():
     assert _reported_train([1e-13], [0.0]) == (
         "history['train_loss'][0] is 1e-13, but the mean of epoch 1's batch losses, each at "
         "the parameters the batch met, is 0"
+    )
+
+
+LOSS = 1e6 / 1024
+"""976.5625: 1e-6 of it is 1 / 1024, exactly in floats, and so are the losses that far off."""
+
+
+def test_a_loss_off_by_exactly_1e_6_relative_is_still_the_same():
+    assert 1e-6 * LOSS == 1 / 1024
+    val = np.array([2.0, LOSS, 0.5])
+    for edge in (LOSS + 1 / 1024, LOSS - 1 / 1024):
+        assert _reported(history(val=(2.0, edge, 0.5)), val) == ""
+        assert _reported_train([3.0, edge], [3.0, LOSS]) == ""
+    beyond = math.nextafter(LOSS + 1 / 1024, math.inf)
+    assert _reported(history(val=(2.0, beyond, 0.5)), val).startswith(
+        "history['val_loss'][1] is 976.563, but the validation loss of epoch 2's parameters "
+        "is 976.562"
+    )
+    assert _reported_train([3.0, beyond], [3.0, LOSS]).startswith(
+        "history['train_loss'][1] is 976.563, but the mean of epoch 2's batch losses"
     )
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from gradekit.sandbox.plan import Failure, Outcome, Unsupported
 from gradekit.sandbox.transport import (
-    MAX_ARRAY_BYTES,
     FRAME,
+    MAX_ARRAY_BYTES,
     MAX_DEPTH,
     MAX_DIMS,
     MAX_HEADER,
