@@ -12,6 +12,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from datetime import UTC, datetime
@@ -161,11 +162,16 @@ def run(module: str, children: int, commit: str | None) -> None:
     folder = stage(module, tests, commit)
     started, start = datetime.now(UTC), time.monotonic()
     path = os.pathsep.join(filter(None, [str(folder / "plugins"), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": path}
+    # a mutant's run ends in os._exit, before its tests remove their folders: they go here
+    scratch = Path(tempfile.mkdtemp(prefix=f"gradekit-mutation-{slug(module)}-"))
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": path, "TMPDIR": str(scratch)}
     command = ["nice", "-n", "19", str(BIN / "mutmut"), "run", "--max-children", str(children)]
     command += CHOSEN[module]
     load, cpu = os.getloadavg()[0], _children_cpu()
-    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
+    try:
+        done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     if done.returncode != 0:
         sys.exit(f"mutmut failed on {module}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     run = {
