@@ -29,7 +29,7 @@ def read_answer(
     frame = worker.read_exact(FRAME.size, deadline)
     if frame == "timeout":
         return late, True
-    sizes = answer_sizes(frame, task, limit) if isinstance(frame, bytes | bytearray) else None
+    sizes = answer_sizes(frame, task, limit) if isinstance(frame, bytearray) else None
     if sizes is None:
         detail = f"the worker died during the call{last_output(worker)}"
         return Outcome(status="crashed", detail=detail), True

@@ -113,8 +113,9 @@ class WarmFake(Fake, runner.WarmWorker):
 READY = (0.0, {"ready": True})
 
 
-def frame(task: int, json: int, records: int) -> bytes:
-    return answer_frame(task, b"-" * json, records)
+def frame(task: int, json: int, records: int) -> bytearray:
+    """An answer's frame as a worker's pipe hands it over."""
+    return bytearray(answer_frame(task, b"-" * json, records))
 
 
 def answer(task: int, outcome: Outcome, took: float = 0.0) -> tuple[tuple, tuple]:
@@ -426,7 +427,12 @@ def test_a_timeout_costs_the_check_and_the_next_gets_a_new_worker(student, start
 
 @pytest.mark.parametrize(
     "head",
-    [None, frame(2, 1, 0), b'{"done": 1, "json": 1, "records": 0}\n'[:24], frame(1, 1, 0)[:-1]],
+    [
+        None,
+        frame(2, 1, 0),
+        bytearray(b'{"done": 1, "json": 1, "records": 0}\n'[:24]),
+        frame(1, 1, 0)[:-1],
+    ],
 )
 def test_a_worker_that_dies_or_lies_crashes_the_check(student, started, clock, head):
     queue, _ = started
