@@ -30,6 +30,7 @@ from gradekit.grading import Grader
 from gradekit.plugins import load_catalog
 from gradekit.results import SubmissionResult
 from gradekit.sandbox.backends import available
+from gradekit.sandbox.classroom import Classroom
 from gradekit.sandbox.plan import Plan
 from gradekit.sandbox.runner import LocalSession, WorkerSession
 from gradekit.sandbox.transport import encode_outcome
@@ -151,28 +152,40 @@ def roundtrip_section(count: int) -> None:
     rows = []
     for backend in available():
         grader = Grader(load_assignment("backprop"), backend=backend)
-        room = grader.classroom()
+        own = Classroom([plan], backend, grader.hidden)  # the plan is one of the class's
         echo = PipeEcho(size)
         times: dict[str, list[float]] = defaultdict(list)
-        with WorkerSession(example, grader.limits, grader.backend, grader.hidden, room) as worker:
-            worker.run(plan)  # started
-            for _ in range(count):  # side by side: each of the three in turn
-                times["warm"].append(timed(lambda w=worker: w.run(plan))[0])
+        with (
+            WorkerSession(example, grader.limits, backend, grader.hidden, own) as indexed,
+            WorkerSession(
+                example, grader.limits, backend, grader.hidden, grader.classroom()
+            ) as sent,
+        ):
+            indexed.run(plan)  # both started
+            sent.run(plan)
+            for _ in range(count):  # side by side: each in turn
+                times["class"].append(timed(lambda w=indexed: w.run(plan))[0])
+                times["own"].append(timed(lambda w=sent: w.run(plan))[0])
                 times["pipe"].append(timed(echo.round_trip)[0])
                 times["here"].append(timed(lambda: local.run(plan))[0])
         echo.close()
+        own.close()
         grader.close()
-        w, p, h = (statistics.median(times[k]) * 1e6 for k in ("warm", "pipe", "here"))
-        row = [f"{w:.0f}", f"{p:.0f}", f"{h:.0f}", f"**{w / p:.2f}x**", f"{(w - h) / p:.2f}x"]
-        rows.append([backend, *row])
+        p, h = (statistics.median(times[k]) * 1e6 for k in ("pipe", "here"))
+        for path, key in (("the class's, by index", "class"), ("its own, sent", "own")):
+            w = statistics.median(times[key]) * 1e6
+            row = [f"{w:.0f}", f"{p:.0f}", f"{h:.0f}", f"**{w / p:.2f}x**", f"{(w - h) / p:.2f}x"]
+            rows.append([backend, path, *row])
     print(
-        f"A warm worker's round trip (the plan's 16x8 array there, the answer's back) against "
-        f"a Python echo of the answer's {size} bytes over two pipes, and the check run "
-        "in-process (its compute), timed in turn. Medians, microseconds. The last column "
-        "leaves the check's own compute out: the round trip's cost beyond the in-process run.\n"
+        f"A warm worker's round trip against a Python echo of the answer's {size} bytes over "
+        "two pipes, and the check run in-process (its compute), timed in turn. The plan is "
+        "one of the class's, named by its index (as every check of an assignment is), or a "
+        "plan of the session's own, sent with its 16x8 array. Medians, microseconds. The "
+        "last column leaves the check's own compute out: the round trip's cost beyond the "
+        "in-process run.\n"
     )
     heads = ["warm worker (us)", "pipe echo (us)", "in-process (us)", "ratio", "beyond compute"]
-    table(["backend", *heads], rows)
+    table(["backend", "plan", *heads], rows)
 
 
 def _floor(grader: Grader, subs: list[tuple[str, Path]], hostile: set[str]) -> float:

@@ -188,17 +188,20 @@ class Distribution(CheckKind):
             if missing or not isinstance(got, dict):
                 problems.append(f"init({shape[0]}, {shape[1]}) was not computed")
                 continue
-            draws = got.get("draws")
+            draws, calls = got.get("draws"), len(plan.meta[key])
+            if not (isinstance(draws, list) and len(draws) == calls):
+                problems.append(f"init({shape}, rng): the draws of its {calls} calls are missing")
+                continue
             bad = next(
                 (
                     f"init({shape}, rng) returned {float_problem(d, shape)}"
-                    for d in draws or []
+                    for d in draws
                     if float_problem(d, shape)
                 ),
                 None,
             )
-            if bad or not draws:
-                problems.append(bad or f"init({shape}, rng) returned nothing")
+            if bad:
+                problems.append(bad)
                 continue
             valid.append((i, shape, draws, got.get("after")))
         cases = [

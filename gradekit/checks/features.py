@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..sandbox.plan import Outcome
+from ..sandbox.plan import Outcome, says_mutated
 from .base import Case
 from .compare import array_problem, close, describe
 from .estimates import (
@@ -321,6 +321,6 @@ def watched(outcome: Outcome, labels: dict[str, str]) -> list[str]:
     """The calls a ``watch`` saw modify an input: saved keys by prefix -> call label."""
     found = set()
     for key, value in outcome.values.items():
-        if key.endswith(".mutated") and value:
+        if key.endswith(".mutated") and says_mutated(value):
             found |= {label for prefix, label in labels.items() if key.startswith(prefix)}
     return sorted(found)

@@ -16,7 +16,7 @@ import numpy as np
 from ..hookspecs import hookimpl
 from ..numerics import STEP
 from ..results import Figure, Panel, Series
-from ..sandbox.plan import Outcome, Plan
+from ..sandbox.plan import Outcome, Plan, says_mutated
 from .base import Case, CheckKind, Options, Target
 from .central_differences import probe_directions, probe_errors, probe_offsets
 from .compare import array_problem, close, failed_call, scalar_close
@@ -392,7 +392,7 @@ class Gradient(CheckKind):
             return [
                 method
                 for method, key in (("forward", first), ("backward", "dx"))
-                if _mutated(values.get(f"{key}.mutated"))
+                if says_mutated(values.get(f"{key}.mutated"))
             ]
 
         mine = changed(outcome.values)
@@ -409,12 +409,6 @@ class Gradient(CheckKind):
             compared=False,
             evidence=True,
         )
-
-
-def _mutated(record: Any) -> bool:
-    """Whether a call's ``.mutated`` record says it changed an input: a record that is not
-    the list of positions a worker writes (a forged answer) says so too."""
-    return record is not None and (type(record) is not list or bool(record))
 
 
 def _relative_error(received: Any, expected: Any) -> float:

@@ -192,9 +192,10 @@ def _draws(outcome: Outcome, options: SearchOptions) -> dict | str:
             return missing.message
         value = outcome.values[key]
         draws = value.get("draws") if isinstance(value, dict) else None
-        if not isinstance(draws, list) or not draws:
+        repeated = key == "propose"  # propose is called once more with the first seed
+        if not isinstance(draws, list) or not draws or (repeated and "repeat" not in value):
             return f"{key}: unreadable result {describe(value)}"
-        for d in [*draws, value.get("repeat", draws[0])]:
+        for d in [*draws, value["repeat"]] if repeated else draws:
             if not (isinstance(d, np.ndarray) and d.ndim == 2 and d.shape[1] == width):
                 return f"{key}: unreadable settings {describe(d)}"
             if not np.all(np.isfinite(d)):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..hookspecs import hookimpl
-from ..sandbox.plan import Outcome, Plan, saved
+from ..sandbox.plan import Outcome, Plan, mutated_positions, saved
 from .base import Case, CheckKind, Options, Target
 from .compare import close, describe, failed_call
 
@@ -95,10 +95,21 @@ class Update(CheckKind):
         """No argument modified in place, or the same ones as the expected (a mutant's)."""
         keys = ["state0"] + [f"step{k}" for k in range(1, options.steps + 1)]
 
-        def changed(values: dict[str, Any]) -> list[tuple[str, int]]:
-            return [(key, i) for key in keys for i in values.get(f"{key}.mutated", [])]
+        def changed(values: dict[str, Any]) -> list[tuple[str, int]] | None:
+            """The arguments each call modified; None if a record is forged."""
+            found = []
+            for key in keys:
+                arity = 1 if key == "state0" else 3  # init(param); update(param, grad, state)
+                positions = mutated_positions(values.get(f"{key}.mutated", []), arity)
+                if positions is None:
+                    return None
+                found += [(key, i) for i in positions]
+            return found
 
         mutated = changed(outcome.values)
+        if mutated is None:
+            message = "pure: the record of arguments modified in place is not the executor's"
+            return Case("pure", False, message, 0.5)
         if mutated == changed(expected.values):
             return Case("pure", True, weight=0.5)
         described = [

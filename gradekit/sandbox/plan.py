@@ -172,6 +172,23 @@ def _same(a: Any, b: Any) -> bool:
     return True
 
 
+def mutated_positions(record: Any, arity: int) -> list[int] | None:
+    """The argument positions a call's ``<save>.mutated`` record lists, or None when it is
+    not the record the executor writes (distinct positions among ``arity``): a forged
+    answer, which the judges count as a modified input."""
+    if type(record) is not list or len(record) > arity:
+        return None
+    if not all(type(i) is int and 0 <= i < arity for i in record) or len(set(record)) < len(record):
+        return None
+    return record
+
+
+def says_mutated(record: Any) -> bool:
+    """Whether a call's ``.mutated`` record says it changed an argument: any record but an
+    empty list (a forged one included); None, no record, means the call never ran."""
+    return record is not None and not (type(record) is list and not record)
+
+
 def saved(key: str, *path: int | str) -> dict[str, Any]:
     """An op argument that refers to a value saved earlier (or a part of it)."""
     return {"saved": key, "path": list(path)}

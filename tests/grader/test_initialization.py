@@ -149,6 +149,25 @@ def test_distribution_of_a_constant_compares_values():
     assert "received 0, expected 0.3" in wrong["values"]
 
 
+@pytest.mark.parametrize(
+    "draws", [lambda d: d[:-1], lambda d: d + d[:1], lambda d: np.stack(d), lambda d: None]
+)
+def test_draws_that_are_not_one_per_call_fail_the_array_case_not_the_judge(draws):
+    """The routine sends one draw per seed; an answer with more, fewer or none (a forged
+    one) fails its shape's ``array`` case, never raises."""
+    check = checks_of("initializers/he", "distribution")[0]
+    options = check.spec.parsed_options
+    plan = check.kind.plan(check.target, options)
+    outcome = LocalSession({("initializers", "he"): check.target.reference}).run(plan)
+    calls = len(outcome.values["s0"]["draws"])
+    outcome.values["s0"]["draws"] = draws(outcome.values["s0"]["draws"])
+    wrong = failed(check.kind.judge(check.target, options, plan, outcome, check.expected))
+    shape = options.shapes[0]
+    assert wrong == {
+        "array": f"array: init({shape}, rng): the draws of its {calls} calls are missing"
+    }
+
+
 def test_reproducibility_is_optional():
     check = checks_of("initializers/he", "distribution")[0]
     strict = check.spec.parsed_options.model_copy(update={"require_reproducible": True})

@@ -216,6 +216,14 @@ def test_watched_names_the_calls_that_modified_an_input_by_prefix():
     assert watched(Outcome({"train.mutated": []}), labels) == []
 
 
+@pytest.mark.parametrize("record", [np.array([0, 1]), np.array([]), "", 0, {"a": 1}, ()])
+def test_a_forged_record_of_changes_counts_as_a_modified_input(record):
+    """A record that is not the executor's list of positions (an array, a string) says the
+    call modified its input, as ``gradient``'s purity reads it; never an exception."""
+    assert watched(Outcome({"fit.mutated": record}), {"fit": "fit"}) == ["fit"]
+    assert watched(Outcome({"fit.mutated": None}), {"fit": "fit"}) == []
+
+
 def test_an_exact_python_int_is_judged_as_a_float():
     case = compare("n", 1.0, Exact(3, 0, "n"), Exact(2.0, 1e-6, "count"), z=5)
     assert not case.passed

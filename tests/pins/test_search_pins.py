@@ -9,7 +9,16 @@ import math
 import numpy as np
 import pytest
 
-from gradekit.checks.search import SearchOptions, _draw_cases, _rng_case, ks_distance, ks_limit
+from gradekit.checks.compare import describe
+from gradekit.checks.search import (
+    SearchOptions,
+    _draw_cases,
+    _draws,
+    _rng_case,
+    ks_distance,
+    ks_limit,
+)
+from gradekit.sandbox.plan import Outcome
 
 
 def test_the_ks_distance_is_the_largest_gap_between_the_two_ecdfs():
@@ -42,6 +51,19 @@ def propose(draws, repeat=None):
 
 A = [[0.1, 1e-3], [0.2, 1e-3], [0.3, 1e-3]]
 B = [[0.4, 1e-3], [0.5, 1e-3], [0.6, 1e-3]]
+
+
+def test_draws_without_the_repeated_call_are_unreadable_not_a_crash():
+    """The routine always sends propose's repeated call; an answer without it is
+    unreadable, said so, never a KeyError in the judge."""
+    value = propose([A, B])
+    assert _draws(Outcome(value), options()) == value
+    refined = value | {"refine": {"draws": [np.array(B)]}}  # refine is called once a seed
+    assert _draws(Outcome(refined), options("coarse_to_fine")) == refined
+    del value["propose"]["repeat"]
+    assert _draws(Outcome(value), options()) == (
+        f"propose: unreadable result {describe(value['propose'])}"
+    )
 
 
 def test_draws_from_the_rng_argument_pass():

@@ -152,6 +152,27 @@ def test_an_update_in_place_is_impure_and_says_which_argument():
     assert unlike[-1].message == "no argument modified in place, unlike the expected outcome"
 
 
+@pytest.mark.parametrize(
+    ("key", "record"),
+    [("step2.mutated", [3]), ("state0.mutated", [1]), ("step1.mutated", [0, 0]),
+     ("step3.mutated", "0"), ("step1.mutated", np.array([0])), ("step2.mutated", [True]),
+     ("step1.mutated", [0, 1, 2, 0])],
+)  # fmt: skip
+def test_a_record_of_changes_that_is_not_the_executors_fails_purity(key, record):
+    """A forged record (positions out of range, repeated, not a list of ints) is a failed
+    purity case that says so, never an exception."""
+    t, options = Target("optimizers", "momentum", {"lr": 0.1}, 3, MOMENTUM), UpdateOptions()
+    plan = UPDATE.plan(t, options)
+    expected = LocalSession({("optimizers", "momentum"): MOMENTUM}).run(plan)
+    outcome = LocalSession({("optimizers", "momentum"): MOMENTUM}).run(plan)
+    outcome.values[key] = record
+    cases = UPDATE.judge(t, options, plan, outcome, expected)
+    assert [c.passed for c in cases] == [True] * options.steps + [False]
+    assert cases[-1].message == (
+        "pure: the record of arguments modified in place is not the executor's"
+    )
+
+
 def schedule(factory, options=None):
     options = options or ScheduleOptions()
     t = Target("schedules", "step", {}, 1, STEP_DECAY)
