@@ -3,7 +3,8 @@
 - ``overhead_section``: one submission on every bundled assignment, graded through warm
   and cold workers under each backend, against the same checks run and judged in-process;
 - ``roundtrip_section``: one small check (a 16x8 array each way) through a warm worker,
-  against a plain pipe round trip of the same bytes between two Python processes;
+  the plan named by its index in the class's plans or sent whole, against a plain pipe
+  round trip of the same bytes between two Python processes;
 - ``classes_section``: a generated class on all five assignments with ``--jobs 1`` and
   ``--jobs 2``, against the in-process floor of the same work.
 """

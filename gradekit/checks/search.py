@@ -182,7 +182,8 @@ class Search(CheckKind):
 
 
 def _draws(outcome: Outcome, options: SearchOptions) -> dict | str:
-    """The outcome's draws, checked to be finite arrays of the space's width."""
+    """The outcome's draws, checked to be finite arrays of the space's width, with settings
+    to judge (a grid's size is a case of its own)."""
     keys = ["propose"] + (["refine"] if options.expect == "coarse_to_fine" else [])
     width = len(options.space)
     out = {}
@@ -200,6 +201,8 @@ def _draws(outcome: Outcome, options: SearchOptions) -> dict | str:
                 return f"{key}: unreadable settings {describe(d)}"
             if not np.all(np.isfinite(d)):
                 return f"{key}: returned a setting that is not finite"
+            if not len(d) and (key == "refine" or options.expect != "grid"):  # a grid's own cases
+                return f"{key}: a call returned no settings, expected {options.n}"
         out[key] = value
     return out
 

@@ -99,6 +99,8 @@ def trained_names(target: Target) -> tuple[str, ...]:
 
 
 def _valid_stack(value: Any, start: dict[str, np.ndarray]) -> bool:
+    """Whether ``value`` is what the routine stacks: for each parameter, finite copies of
+    its shape, as many of each and at least one."""
     return (
         isinstance(value, dict)
         and set(value) == set(NAMES)
@@ -109,6 +111,8 @@ def _valid_stack(value: Any, start: dict[str, np.ndarray]) -> bool:
             and np.all(np.isfinite(value[k]))
             for k in NAMES
         )
+        and len({len(value[k]) for k in NAMES}) == 1
+        and len(value[NAMES[0]]) > 0
     )
 
 

@@ -14,7 +14,7 @@ import pytest
 from gradekit.checks.diagnosis import DiagnosisOptions, curve_bank, score
 from gradekit.sandbox.runner import LocalSession
 from gradekit_reference.diagnosis import CurveDiagnoser
-from gradekit_reference.search import LogUniformSearch
+from gradekit_reference.search import CoarseToFine, LogUniformSearch
 from gradekit_reference.trainer import MiniBatchTrainer
 
 from .conftest import grader
@@ -70,6 +70,37 @@ def test_a_strategy_ignoring_rng_is_caught():
     assert not cases["draws from rng"].passed
     assert "rng argument" in cases["draws from rng"].message
     assert cases["lr distribution"].passed  # the law itself is right
+
+
+class NoSettings(CoarseToFine):
+    """A strategy still to be written: every call returns an empty list."""
+
+    def propose(self, space, n, rng):
+        return []
+
+    def refine(self, space, results, n, rng):
+        return []
+
+
+class NoRefinement(CoarseToFine):
+    def refine(self, space, results, n, rng):
+        return []
+
+
+@pytest.mark.parametrize(
+    ("check_id", "factory", "said"),
+    [
+        ("log_uniform.search", NoSettings, "propose: a call returned no settings, expected 100"),
+        ("coarse_to_fine.search", NoSettings, "propose: a call returned no settings"),
+        ("coarse_to_fine.search", NoRefinement, "refine: a call returned no settings"),
+    ],
+)
+def test_a_strategy_that_returns_no_settings_fails_saying_so(check_id, factory, said):
+    check = _check(check_id)
+    outcome = LocalSession({(check.target.kind, check.target.name): factory}).run(check.plan)
+    result = grader(NAME).verdict(check, outcome, "s")
+    assert (result.status, result.score) == ("failed", 0.0)
+    assert result.message.startswith(said), result.message
 
 
 class DropsLastBatch(MiniBatchTrainer):
@@ -131,6 +162,27 @@ def test_the_replay_catches_a_forged_log():
     cases = {c.name: c for c in check.judge(outcome, check.expected)}
     assert not cases["updates"].passed
     assert "after epoch 4" in cases["updates"].message
+
+
+@pytest.mark.parametrize(
+    ("stack", "forge"),
+    [
+        ("first", lambda a: a[:0]),  # no step at all, yet a stack
+        ("snapshots", lambda a: a[:0]),
+        ("snapshots", lambda a: a[:-1]),  # one parameter with an epoch fewer than the rest
+        ("first", lambda a: a[:1]),
+    ],
+)
+def test_stacks_of_parameters_the_routine_cannot_send_are_unusable(stack, forge):
+    """The routine stacks at least one copy of each parameter, as many of each; other
+    stacks (a forged answer) make the run unusable, said so, never an IndexError."""
+    check = _check("minibatch.sgd")
+    outcome = LocalSession({("trainers", "minibatch"): MiniBatchTrainer}).run(check.plan)
+    outcome.values["run"][stack]["b1"] = forge(outcome.values["run"][stack]["b1"])
+    cases = check.judge(outcome, check.expected)
+    assert [(c.passed, c.message) for c in cases] == [
+        (False, "the parameters became non-finite or lost their shapes during training")
+    ]
 
 
 def test_figures_show_the_learning_curves_and_the_misread_curves():

@@ -66,6 +66,22 @@ def test_draws_without_the_repeated_call_are_unreadable_not_a_crash():
     )
 
 
+def test_a_call_with_no_settings_leaves_nothing_to_judge_but_a_grid():
+    """An empty list from propose (or refine) fails the check with what it returned, never
+    a statistic of no draws; a grid's size is judged by its own cases."""
+    empty = np.zeros((0, 2))
+    assert _draws(Outcome(propose([A, empty])), options()) == (
+        "propose: a call returned no settings, expected 3"
+    )
+    value = propose([A, B], repeat=empty)
+    assert _draws(Outcome(value), options()) == "propose: a call returned no settings, expected 3"
+    assert _draws(Outcome(value), options("grid")) == value
+    refined = propose([A, B]) | {"refine": {"draws": [np.array(B), empty]}}
+    assert _draws(Outcome(refined), options("coarse_to_fine", n=4)) == (
+        "refine: a call returned no settings, expected 4"
+    )
+
+
 def test_draws_from_the_rng_argument_pass():
     case = _rng_case(propose([A, B]), options())
     assert (case.name, case.passed, case.message, case.compared) == (
