@@ -96,11 +96,12 @@ class Update(CheckKind):
         keys = ["state0"] + [f"step{k}" for k in range(1, options.steps + 1)]
 
         def changed(values: dict[str, Any]) -> list[tuple[str, int]] | None:
-            """The arguments each call modified; None if a record is forged."""
+            """The arguments each call modified; None if a record is forged or missing (each
+            watched call that ran left one)."""
             found = []
             for key in keys:
                 arity = 1 if key == "state0" else 3  # init(param); update(param, grad, state)
-                positions = mutated_positions(values.get(f"{key}.mutated", []), arity)
+                positions = mutated_positions(values.get(f"{key}.mutated"), arity)
                 if positions is None:
                     return None
                 found += [(key, i) for i in positions]

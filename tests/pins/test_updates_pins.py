@@ -156,18 +156,23 @@ def test_an_update_in_place_is_impure_and_says_which_argument():
     ("key", "record"),
     [("step2.mutated", [3]), ("state0.mutated", [1]), ("step1.mutated", [0, 0]),
      ("step3.mutated", "0"), ("step1.mutated", np.array([0])), ("step2.mutated", [True]),
-     ("step1.mutated", [0, 1, 2, 0])],
+     ("step1.mutated", [0, 1, 2, 0]), ("step4.mutated", None), ("state0.mutated", None)],
 )  # fmt: skip
 def test_a_record_of_changes_that_is_not_the_executors_fails_purity(key, record):
-    """A forged record (positions out of range, repeated, not a list of ints) is a failed
-    purity case that says so, never an exception."""
+    """A forged record (positions out of range, repeated, not a list of ints) or a missing
+    one (None here: every watched call that ran leaves one) is a failed purity case that
+    says so, never an exception."""
     t, options = Target("optimizers", "momentum", {"lr": 0.1}, 3, MOMENTUM), UpdateOptions()
     plan = UPDATE.plan(t, options)
     expected = LocalSession({("optimizers", "momentum"): MOMENTUM}).run(plan)
     outcome = LocalSession({("optimizers", "momentum"): MOMENTUM}).run(plan)
-    outcome.values[key] = record
+    if record is None:
+        del outcome.values[key]
+    else:
+        outcome.values[key] = record
     cases = UPDATE.judge(t, options, plan, outcome, expected)
     assert [c.passed for c in cases] == [True] * options.steps + [False]
+    assert (cases[-1].name, cases[-1].weight) == ("pure", 0.5)
     assert cases[-1].message == (
         "pure: the record of arguments modified in place is not the executor's"
     )
