@@ -51,8 +51,10 @@ def test_the_round_trip_section_compares_a_warm_worker_with_a_pipe(bench, capsys
 
     roundtrip_section(20)
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
-    assert len(rows) == 1 + len(available()), rows
-    assert all(float(row.split("|")[-2].strip(" *x")) > 0 for row in rows[1:])
+    assert len(rows) == 1 + 2 * len(available()), rows
+    plans = [row.split("|")[2].strip() for row in rows[1:]]
+    assert plans == ["the class's, by index", "its own, sent"] * len(available())
+    assert all(float(row.split("|")[-3].strip(" *x")) > 0 for row in rows[1:])
 
 
 @pytest.mark.parametrize("bug", [None, "one entry", "derivative"])
