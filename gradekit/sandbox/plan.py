@@ -175,12 +175,9 @@ def _same(a: Any, b: Any) -> bool:
 def mutated_positions(record: Any, arity: int) -> list[int] | None:
     """The argument positions a call's ``<save>.mutated`` record lists, or None when it is
     not the record the executor writes (distinct positions among ``arity``): a forged
-    answer, which the judges count as a modified input."""
-    if type(record) is not list or len(record) > arity:
-        return None
-    if not all(type(i) is int and 0 <= i < arity for i in record) or len(set(record)) < len(record):
-        return None
-    return record
+    answer, which fails the judges' purity cases."""
+    ok = type(record) is list and all(type(i) is int and 0 <= i < arity for i in record)
+    return record if ok and len(set(record)) == len(record) else None
 
 
 def says_mutated(record: Any) -> bool:

@@ -83,6 +83,8 @@ class NoSettings(CoarseToFine):
 
 
 class NoRefinement(CoarseToFine):
+    """Proposes as the reference does; its refine returns an empty list."""
+
     def refine(self, space, results, n, rng):
         return []
 

@@ -112,6 +112,14 @@ def init_assignment_folder() -> Path:
     return folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _remove_the_spec_folder() -> Iterator[None]:
+    """The session's small initialization assignment goes with the session."""
+    yield
+    if init_assignment_folder.cache_info().currsize:
+        shutil.rmtree(init_assignment_folder(), ignore_errors=True)
+
+
 @cache
 def grader(assignment: str, backend: str, call: float | None = None) -> Grader:
     """One grader per assignment, backend and call limit for the session (reference
