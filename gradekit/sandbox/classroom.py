@@ -158,12 +158,17 @@ class Seat:
 
 
 class _Preparing:
-    """A seat made in a background thread; ``take`` waits for it, once."""
+    """A seat made in a background thread; ``take`` waits for it, once.
+
+    The thread holds the class until it ends, so the class may be collected, and closed,
+    there: it is not a daemon, so that a grader exiting meanwhile waits for that closing
+    (a daemon thread is stopped mid-way at exit, leaving the class's folder behind).
+    Making a seat is bounded by the worker's startup time."""
 
     def __init__(self, make: Callable[[Template, WorkerKey], Seat], *key: Any) -> None:
         self.key = key
         self._seat: Seat | None = None
-        self._thread = threading.Thread(target=self._make, args=(make, *key), daemon=True)
+        self._thread = threading.Thread(target=self._make, args=(make, *key))
         self._thread.start()
 
     def _make(self, make: Callable[[Template, WorkerKey], Seat], *key: Any) -> None:

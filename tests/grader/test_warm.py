@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import subprocess
 import sys
 import textwrap
 import threading
@@ -275,6 +276,45 @@ def test_a_class_last_held_by_its_seat_thread_still_closes(tmp_path, monkeypatch
     release.set()
     preparing.join(10)
     assert unraised == []
+    assert not root.exists(), "the class's folder was left behind"
+
+
+CLOSED_IN_ITS_SEAT_THREAD = """
+import sys, threading, time
+from gradekit.sandbox import classroom
+from gradekit.sandbox.plan import Plan
+
+def in_the_thread(action):  # the seat's thread is slow to make its seat and to remove it
+    def slowly(*args):
+        if threading.current_thread() is not threading.main_thread():
+            closing.set() if action is leave else None
+            time.sleep(0.5)
+        return action(*args)
+    return slowly
+
+closing = threading.Event()
+leave, start_warm = classroom.Seat.leave, classroom.start_warm
+classroom.Seat.leave, classroom.start_warm = in_the_thread(leave), in_the_thread(start_warm)
+room = classroom.Classroom([Plan()], "rlimits", ())
+print(room.root, flush=True)
+room.seat(room.template(), (16, 1024, 30.0)).leave()  # the next seat is being prepared
+del room  # the seat's thread holds the class, which closes there once the seat is made
+closing.wait(30)
+sys.exit(0)  # while the class is closing in that thread
+"""
+
+
+def test_a_class_closing_in_its_seat_thread_is_closed_before_the_process_exits():
+    """A grader that exits while the thread preparing a seat closes the class (the last to
+    hold it) waits for it: the class's folder and template go, as at any other exit."""
+    done = subprocess.run(
+        [sys.executable, "-c", CLOSED_IN_ITS_SEAT_THREAD],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    root = Path(done.stdout.split()[0])
     assert not root.exists(), "the class's folder was left behind"
 
 
