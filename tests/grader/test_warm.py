@@ -284,17 +284,18 @@ import sys, threading, time
 from gradekit.sandbox import classroom
 from gradekit.sandbox.plan import Plan
 
-def in_the_thread(action):  # the seat's thread is slow to make its seat and to remove it
+def slowed(action, started=None):  # in the seat's thread: making and removing a seat
     def slowly(*args):
         if threading.current_thread() is not threading.main_thread():
-            closing.set() if action is leave else None
+            if started is not None:
+                started.set()
             time.sleep(0.5)
         return action(*args)
     return slowly
 
 closing = threading.Event()
-leave, start_warm = classroom.Seat.leave, classroom.start_warm
-classroom.Seat.leave, classroom.start_warm = in_the_thread(leave), in_the_thread(start_warm)
+classroom.start_warm = slowed(classroom.start_warm)
+classroom.Seat.leave = slowed(classroom.Seat.leave, closing)
 room = classroom.Classroom([Plan()], "rlimits", ())
 print(room.root, flush=True)
 room.seat(room.template(), (16, 1024, 30.0)).leave()  # the next seat is being prepared
