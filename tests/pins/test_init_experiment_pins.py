@@ -32,6 +32,11 @@ BANDS = Bands(
 )
 
 
+def direct_bands(**arrays: np.ndarray) -> Bands:
+    """Bands measured by direct runs (16 seeds, weights of std 1), with these arrays."""
+    return Bands(**arrays, seeds=16, method="direct runs", weight_mean=0.0, weight_std=1.0)
+
+
 def acts(*layers):
     """Activations whose layer l has exactly mean m and std s, for each ``(m, s)``."""
     return np.array([[[m - s, m + s], [m + s, m - s]] for m, s in layers])
@@ -65,15 +70,11 @@ def test_a_band_holds_its_edges(edge):
 
 def test_a_band_holds_its_edges_exactly():
     # dyadic centers, half-widths and activations: every std, mean and difference is exact
-    bands = Bands(
+    bands = direct_bands(
         mean=np.array([0.0, 0.25]),
         mean_width=np.array([0.25, 0.125]),
         std=np.array([0.5, 0.25]),
         std_width=np.array([0.125, 0.0625]),
-        seeds=16,
-        method="direct runs",
-        weight_mean=0.0,
-        weight_std=1.0,
     )
     cases = judged(acts((0.25, 0.625), (0.125, 0.1875)), bands=bands)
     assert [(c.name, c.passed) for c in cases[1:]] == [
@@ -198,15 +199,11 @@ def test_bands_are_prediction_intervals_over_the_seeds():
 
 
 def test_far_means_beyond_a_factor_of_far_exactly():
-    bands = Bands(
+    bands = direct_bands(
         mean=np.zeros(2),
         mean_width=np.ones(2),
         std=np.array([10.0, 0.5]),
         std_width=np.array([0.1, 0.1]),
-        seeds=16,
-        method="direct runs",
-        weight_mean=0.0,
-        weight_std=1.0,
     )
     linear = ExperimentOptions(depth=2, width=2, batch=2, activation="linear")
     cases = judged(acts((0.0, 1.0), (0.0, 5.0)), options=linear, bands=bands)
